@@ -1,0 +1,298 @@
+"""The demo: three calls reproducing DOMAIN.md's figures, built through the portal's services.
+
+Deterministic (fixed seeds) and idempotent: a call that exists already is left as it is.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from ami import demo_data as data
+from ami.models import Call, CallStatus, Criterion, Track, User
+from ami.services import transition_call
+from applications.models import Administration, Membership, MembershipStatus, Proposal, ProposalStatus
+from applications.services import assign_reference_and_submit, transition_proposal
+from jury.models import JuryMember, JuryRole, Review, ReviewStatus, Score
+from jury.services import decide_call
+
+PARIS = ZoneInfo("Europe/Paris")
+DEMO_PASSWORD = "demo-ami-ia-2019"
+_HASHED = {}
+ANNOUNCED_PATH = [
+    CallStatus.OPEN, CallStatus.CLOSED, CallStatus.ELIGIBILITY, CallStatus.REVIEW,
+    CallStatus.DELIBERATION, CallStatus.ANNOUNCED,
+]
+
+
+@dataclass
+class DemoAccount:
+    role: str
+    email: str
+    password: str = DEMO_PASSWORD
+
+
+ACCOUNTS = [
+    DemoAccount("administrateur (superuser)", "admin@demo.ami-ia.fr"),
+    DemoAccount("équipe du programme (staff)", "programme@demo.ami-ia.fr"),
+    DemoAccount("porteur de projet (DDTM de l'Hérault)", "porteur@demo.ami-ia.fr"),
+    DemoAccount("président du jury 2019", "president@demo.ami-ia.fr"),
+    DemoAccount("membre du jury 2019", "jure@demo.ami-ia.fr"),
+]
+
+
+def hashed_demo_password():
+    """Hashing is slow on purpose: the demo hashes its one password once."""
+    if "value" not in _HASHED:
+        _HASHED["value"] = make_password(DEMO_PASSWORD)
+    return _HASHED["value"]
+
+
+def paris(year, month, day, hour=0, minute=0):
+    return datetime(year, month, day, hour, minute, tzinfo=PARIS)
+
+
+def seed(stdout=None):
+    """Creates what is missing; returns the demo accounts."""
+    with transaction.atomic():
+        accounts = ensure_accounts()
+        ensure_administrations()
+    seed_2018()
+    seed_2019()
+    seed_demo_call()
+    return ACCOUNTS
+
+
+def ensure_accounts():
+    users = {}
+    for account in ACCOUNTS:
+        user, created = User.objects.get_or_create(
+            email=account.email,
+            defaults={"first_name": account.role.split(" ")[0].capitalize(), "last_name": "Démo", "email_verified_at": timezone.now()},
+        )
+        if created:
+            user.password = hashed_demo_password()
+        user.is_staff = "staff" in account.role or "superuser" in account.role
+        user.is_superuser = "superuser" in account.role
+        user.save()
+        users[account.email] = user
+    return users
+
+
+def ensure_administrations():
+    for name, acronym, kind, ministry in data.ADMINISTRATIONS:
+        Administration.objects.get_or_create(
+            name=name, defaults={"acronym": acronym, "kind": kind, "ministry": ministry}
+        )
+    porteur = User.objects.get(email="porteur@demo.ami-ia.fr")
+    ddtm = Administration.objects.get(acronym="DDTM 34")
+    Membership.objects.get_or_create(user=porteur, administration=ddtm, defaults={"status": MembershipStatus.ACTIVE})
+
+
+def administration(key):
+    return Administration.objects.get(acronym=key) if Administration.objects.filter(acronym=key).exists() else Administration.objects.get(name=key)
+
+
+def create_call(*, slug, title, prefix, opens, closes, jury_day, announced, description, tracks, pairs):
+    call = Call.objects.create(
+        slug=slug, title=title, reference_prefix=prefix, description=description,
+        eligibility_text=(
+            "Administrations de l'État (directions d'administration centrale et services déconcentrés), "
+            "établissements publics et opérateurs nationaux, juridictions, universités et organismes de recherche, "
+            "établissements hospitaliers. Les entreprises ne peuvent pas candidater directement : "
+            "elles s'associent à une administration."
+        ),
+        opens_at=opens, closes_at=closes, jury_date=jury_day, announcement_date=announced,
+        reviews_per_proposal=2, uses_pairs=pairs,
+    )
+    for position, (code, name, budget, max_count, text) in enumerate(tracks):
+        Track.objects.create(call=call, code=code, name=name, budget_eur=budget, max_laureates=max_count, position=position, description=text)
+    for position, (criterion_title, text, weight) in enumerate(data.CRITERIA):
+        Criterion.objects.create(call=call, position=position, title=criterion_title, description=text, weight=weight, rubric=data.RUBRIC)
+    return call
+
+
+def make_proposal(*, call, admin, title, summary, track, amount, submitted_at, by):
+    proposal = Proposal.objects.create(
+        call=call, administration=admin, title=title, summary=summary,
+        problem=f"{summary} Aujourd'hui, ce travail est fait à la main par les agents, avec des délais qui pèsent sur les usagers.",
+        data_description="Les données sont produites par les applications métier du service ; un extrait anonymisé de plusieurs années est disponible pour l'expérimentation.",
+        ai_approach="Apprentissage supervisé à partir des décisions passées des agents, avec une évaluation sur un jeu de test tenu à part et une revue humaine de chaque proposition.",
+        expected_benefits="Gain de temps pour les agents, délais réduits pour les usagers ; mesurés par le temps de traitement moyen et la satisfaction des agents.",
+        team="Un chef de projet métier, deux agents experts du domaine, un data scientist de la direction du numérique du ministère.",
+        requested_amount_eur=amount, requested_track=track, created_by=by,
+    )
+    assign_reference_and_submit(proposal=proposal, by=by, at=submitted_at)
+    transition_proposal(proposal=proposal, to_status=ProposalStatus.ELIGIBLE, by=by, reason="Dossier complet ; administration éligible.")
+    return proposal
+
+
+def build_jury(call, *, size, chair_email=None, member_email=None):
+    members = []
+    for index in range(size):
+        email = f"expert{index + 1:02d}.{call.reference_prefix.lower()}@demo.ami-ia.fr"
+        if index == 0 and chair_email:
+            email = chair_email
+        elif index == 1 and member_email:
+            email = member_email
+        user, created = User.objects.get_or_create(email=email, defaults={"first_name": f"Expert {index + 1}", "last_name": "Démo", "email_verified_at": timezone.now()})
+        if created:
+            user.password = hashed_demo_password()
+            user.save()
+        members.append(JuryMember.objects.create(
+            call=call, user=user, role=JuryRole.CHAIR if index == 0 else JuryRole.MEMBER,
+            pair_label=f"B{index // 2 + 1}" if call.uses_pairs else "",
+            charter_accepted_at=timezone.now(),
+        ))
+    return members
+
+
+def write_reviews(call, proposals, jurors, quality, rng):
+    """Each proposal is read by one pair (two jurors); juror offsets make some harsh, some lenient."""
+    criteria = list(call.criteria.all())
+    offsets = {juror.pk: rng.gauss(0, 6) for juror in jurors}
+    pairs = [jurors[i:i + 2] for i in range(0, len(jurors), 2)]
+    for index, proposal in enumerate(proposals):
+        for juror in pairs[index % len(pairs)]:
+            review = Review.objects.create(
+                proposal=proposal, juror=juror, status=ReviewStatus.SUBMITTED, submitted_at=call.closes_at + timedelta(days=20),
+                overall_opinion="Projet bien construit." if quality[proposal.pk] > 70 else "Projet à consolider.",
+                recommendation="yes" if quality[proposal.pk] > 70 else "no",
+            )
+            Score.objects.bulk_create([
+                Score(review=review, criterion=criterion, value=_note(quality[proposal.pk] + offsets[juror.pk] + rng.gauss(0, 5), call.score_scale_max))
+                for criterion in criteria
+            ])
+
+
+def _note(percent, scale_max):
+    return max(0, min(scale_max, round(percent / 100 * scale_max)))
+
+
+def announce(call, by):
+    for status in ANNOUNCED_PATH:
+        transition_call(call=call, to_status=status, by=by)
+
+
+def _advance_to_review(call, by):
+    for status in ANNOUNCED_PATH[:4]:
+        transition_call(call=call, to_status=status, by=by)
+
+
+@transaction.atomic
+def seed_2019():
+    if Call.objects.filter(slug="ami-ia-2019").exists():
+        return
+    rng = random.Random(2019)
+    staff = User.objects.get(email="programme@demo.ami-ia.fr")
+    call = create_call(
+        slug="ami-ia-2019", title="AMI Intelligence artificielle 2019", prefix="AMI2019",
+        opens=paris(2019, 4, 2, 9), closes=paris(2019, 5, 31, 23, 59), jury_day=date(2019, 7, 4), announced=date(2019, 7, 8),
+        description=(
+            "Deuxième appel à manifestation d'intérêt de la DINSIC et de la DITP pour expérimenter l'intelligence artificielle "
+            "dans les services publics, financé par le programme d'investissements d'avenir. Les lauréats bénéficient d'un an "
+            "d'accompagnement technique et métier, ou scientifique pour les projets les plus exploratoires."
+        ),
+        tracks=[
+            ("technique", "Accompagnement technique et métier", 3_500_000, 11, "Prototype fonctionnel et accompagnement de la transformation métier."),
+            ("scientifique", "Accompagnement scientifique", 500_000, 4, "Projets exploratoires, avec un institut de recherche ou une entreprise innovante."),
+        ],
+        pairs=True,
+    )
+    tracks = {track.code: track for track in call.tracks.all()}
+    _advance_to_review(call, staff)
+    proposals, quality = [], {}
+    laureate_admins = [administration(key) for key, *_ in data.LAUREATES_2019]
+    for admin, (_key, track_code, title, summary, amount) in zip(laureate_admins, data.LAUREATES_2019):
+        proposal = _submitted(call, admin, title, summary, tracks[track_code], amount, rng, staff)
+        quality[proposal.pk] = rng.uniform(82, 95)
+        proposals.append(proposal)
+    others = [a for a in Administration.objects.order_by("name") if a not in laureate_admins]
+    others = rng.sample(others, 23)  # 15 + 23 = 38 administrations
+    authors = others + others[:8]  # 8 of them submit twice: 46 proposals
+    themes = rng.sample(data.THEMES, len(authors))
+    for admin, (title, aim) in zip(authors, themes):
+        track = tracks["scientifique"] if rng.random() < 0.2 else tracks["technique"]
+        amount = rng.randrange(80, 200) * 1000 if track.code == "scientifique" else rng.randrange(150, 450) * 1000
+        summary = f"{admin.acronym or admin.name} souhaite {aim}."
+        proposal = _submitted(call, admin, title, summary, track, amount, rng, staff)
+        quality[proposal.pk] = rng.uniform(25, 62)
+        proposals.append(proposal)
+    jurors = build_jury(call, size=12, chair_email="president@demo.ami-ia.fr", member_email="jure@demo.ami-ia.fr")
+    write_reviews(call, proposals, jurors, quality, rng)
+    transition_call(call=call, to_status=CallStatus.DELIBERATION, by=staff)
+    decide_call(call=call, by=jurors[0].user)
+    transition_call(call=call, to_status=CallStatus.ANNOUNCED, by=staff)
+
+
+def _submitted(call, admin, title, summary, track, amount, rng, by):
+    # Proposals reach the portal over the last weeks, many in the last days.
+    moment = call.closes_at - timedelta(minutes=int(rng.triangular(5, 60 * 24 * 40, 60)))
+    return make_proposal(call=call, admin=admin, title=title, summary=summary, track=track, amount=amount, submitted_at=moment, by=by)
+
+
+@transaction.atomic
+def seed_2018():
+    if Call.objects.filter(slug="ami-ia-2018").exists():
+        return
+    rng = random.Random(2018)
+    staff = User.objects.get(email="programme@demo.ami-ia.fr")
+    call = create_call(
+        slug="ami-ia-2018", title="AMI Intelligence artificielle 2018", prefix="AMI2018",
+        opens=paris(2018, 6, 14, 9), closes=paris(2018, 9, 30, 23, 59), jury_day=date(2018, 11, 6), announced=date(2018, 11, 21),
+        description=(
+            "Premier appel à manifestation d'intérêt de la DINSIC pour expérimenter l'intelligence artificielle dans les "
+            "administrations, financé par le programme d'investissements d'avenir. Les lauréats sont accompagnés pendant "
+            "environ dix mois jusqu'à un prototype fonctionnel."
+        ),
+        tracks=[("technique", "Accompagnement technique et métier", 1_500_000, 6, "Montant indicatif de la démonstration : l'enveloppe de 2018 n'est pas publiée.")],
+        pairs=False,
+    )
+    track = call.tracks.get()
+    _advance_to_review(call, staff)
+    proposals, quality = [], {}
+    laureate_admins = [administration(key) for key, *_ in data.LAUREATES_2018]
+    for admin, (_key, title, summary, amount) in zip(laureate_admins, data.LAUREATES_2018):
+        proposal = _submitted(call, admin, title, summary, track, amount, rng, staff)
+        quality[proposal.pk] = rng.uniform(82, 95)
+        proposals.append(proposal)
+    pool = list(Administration.objects.order_by("name"))
+    for index in range(46):
+        admin = pool[rng.randrange(len(pool))]
+        title, aim = data.THEMES[index % len(data.THEMES)]
+        summary = f"{admin.acronym or admin.name} souhaite {aim}."
+        proposal = _submitted(call, admin, title, summary, track, rng.randrange(150, 400) * 1000, rng, staff)
+        quality[proposal.pk] = rng.uniform(25, 62)
+        proposals.append(proposal)
+    jurors = build_jury(call, size=10)
+    write_reviews(call, proposals, jurors, quality, rng)
+    transition_call(call=call, to_status=CallStatus.DELIBERATION, by=staff)
+    decide_call(call=call, by=jurors[0].user)
+    transition_call(call=call, to_status=CallStatus.ANNOUNCED, by=staff)
+
+
+@transaction.atomic
+def seed_demo_call():
+    if Call.objects.filter(slug="ami-ia-demo").exists():
+        return
+    staff = User.objects.get(email="programme@demo.ami-ia.fr")
+    now = timezone.localtime(timezone.now(), PARIS)
+    closes = (now + timedelta(days=60)).replace(hour=23, minute=59, second=0, microsecond=0)
+    call = create_call(
+        slug="ami-ia-demo", title="AMI Intelligence artificielle — appel de démonstration", prefix="AMIDEMO",
+        opens=now - timedelta(days=7), closes=closes, jury_day=(closes + timedelta(days=30)).date(), announced=(closes + timedelta(days=35)).date(),
+        description=(
+            "Appel de démonstration, ouvert aux candidatures : déposez un projet avec le compte porteur de projet, "
+            "puis suivez-le jusqu'à la décision du jury."
+        ),
+        tracks=[
+            ("technique", "Accompagnement technique et métier", 3_500_000, 11, "Prototype fonctionnel et accompagnement de la transformation métier."),
+            ("scientifique", "Accompagnement scientifique", 500_000, 4, "Projets exploratoires, avec un institut de recherche."),
+        ],
+        pairs=False,
+    )
+    transition_call(call=call, to_status=CallStatus.OPEN, by=staff)

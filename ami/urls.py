@@ -1,0 +1,49 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from ami import accounts, views
+from ami.forms import LoginForm, NewPasswordForm, ResetForm
+
+handler403 = "ami.views.permission_denied"
+handler404 = "ami.views.page_not_found"
+handler500 = "ami.views.server_error"
+
+account_patterns = [
+    path("inscription/", accounts.signup, name="signup"),
+    path("verification/<uidb64>/<token>/", accounts.verify_email, name="verify_email"),
+    path(
+        "connexion/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "mot-de-passe/",
+        auth_views.PasswordResetView.as_view(
+            form_class=ResetForm,
+            email_template_name="registration/password_reset_email.txt",
+            subject_template_name="registration/password_reset_subject.txt",
+        ),
+        name="password_reset",
+    ),
+    path("mot-de-passe/envoye/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "mot-de-passe/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(form_class=NewPasswordForm),
+        name="password_reset_confirm",
+    ),
+    path("mot-de-passe/termine/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("appels/<slug:slug>/", views.call_detail, name="call_detail"),
+    path("appels/<slug:slug>/laureats/", views.laureates, name="laureates"),
+    path("appels/<slug:slug>/laureats.csv", views.laureates_csv, name="laureates_csv"),
+    path("appels/<slug:slug>/laureats.json", views.laureates_json, name="laureates_json"),
+    path("healthz", views.healthz, name="healthz"),
+    path("compte/", include(account_patterns)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

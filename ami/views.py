@@ -1,0 +1,102 @@
+"""Public pages: the calls, a call, its laureates and open data, and the health probe."""
+
+import csv
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from ami import health
+from ami.models import Call
+from applications.models import ProposalStatus
+from jury.opendata import COLUMNS, laureate_decisions, laureate_rows
+
+
+def home(request):
+    calls = Call.objects.visible_to(request.user).open_first().annotate(
+        submitted_count=Count("proposals", filter=~Q(proposals__status__in=[ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN]))
+    )
+    return render(request, "ami/home.html", {"calls": calls})
+
+
+def call_detail(request, slug):
+    call = get_object_or_404(
+        Call.objects.visible_to(request.user).prefetch_related("criteria", "tracks"), slug=slug
+    )
+    context = {
+        "call": call,
+        "breadcrumb_data": {"current": call.title},
+    }
+    return render(request, "ami/call_detail.html", context)
+
+
+def _announced_call(request, slug):
+    call = get_object_or_404(Call.objects.visible_to(request.user), slug=slug)
+    if not call.results_public:
+        raise Http404(_("Les lauréats de cet appel ne sont pas encore annoncés."))
+    return call
+
+
+def laureates(request, slug):
+    call = _announced_call(request, slug)
+    decisions = list(laureate_decisions(call))
+    tracks = list(call.tracks.all())
+    for track in tracks:
+        track.laureates = [d for d in decisions if d.track_id == track.pk]
+        track.granted_total = sum(d.granted_amount_eur for d in track.laureates)
+    context = {
+        "call": call,
+        "tracks": tracks,
+        "laureate_count": len(decisions),
+        "breadcrumb_data": {
+            "links": [{"url": call.get_absolute_url(), "title": call.title}],
+            "current": _("Lauréats"),
+        },
+    }
+    return render(request, "ami/laureates.html", context)
+
+
+def laureates_csv(request, slug):
+    call = _announced_call(request, slug)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{call.slug}-laureats.csv"'
+    writer = csv.DictWriter(response, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(laureate_rows(call))
+    return response
+
+
+def laureates_json(request, slug):
+    call = _announced_call(request, slug)
+    rows = [{**row, "score_pondere": float(row["score_pondere"])} for row in laureate_rows(call)]
+    return JsonResponse(rows, safe=False, encoder=DjangoJSONEncoder, json_dumps_params={"ensure_ascii": False})
+
+
+@never_cache
+def healthz(request):
+    db_ok, db_detail = health.database()
+    cache_ok, cache_detail = health.cache_backend()
+    payload = {
+        "database": {"ok": db_ok, "backend": db_detail},
+        "cache": {"ok": cache_ok, "backend": cache_detail},
+        **health.broker_and_workers(),
+    }
+    payload["status"] = "ok" if db_ok else "down"
+    return JsonResponse(payload, status=200 if db_ok else 503)
+
+
+def page_not_found(request, exception):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    return render(request, "500.html", status=500)
+
+
+def permission_denied(request, exception):
+    return render(request, "403.html", status=403)
+
+

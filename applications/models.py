@@ -1,0 +1,160 @@
+"""What administrations bring: the registry of administrations, their members, their proposals."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ami.models import Call, Track
+
+
+class AdministrationKind(models.TextChoices):
+    CENTRAL = "central", _("Direction d'administration centrale")
+    DECONCENTRATED = "deconcentrated", _("Service déconcentré")
+    ESTABLISHMENT = "establishment", _("Établissement public ou opérateur national")
+    COURT = "court", _("Juridiction")
+    UNIVERSITY = "university", _("Université ou organisme de recherche")
+    HOSPITAL = "hospital", _("Établissement hospitalier")
+
+
+class Administration(models.Model):
+    name = models.CharField(_("nom"), max_length=200, unique=True)
+    acronym = models.CharField(_("sigle"), max_length=40, blank=True)
+    kind = models.CharField(_("type"), max_length=20, choices=AdministrationKind.choices)
+    ministry = models.CharField(_("ministère de tutelle"), max_length=200)
+    approved = models.BooleanField(
+        _("validée"), default=True, help_text=_("Une administration proposée par un agent attend la validation des équipes du programme.")
+    )
+
+    class Meta:
+        verbose_name = _("administration")
+        verbose_name_plural = _("administrations")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=AdministrationKind.values), name="administration_kind_known"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.acronym})" if self.acronym else self.name
+
+
+class MembershipStatus(models.TextChoices):
+    PENDING = "pending", _("En attente de confirmation")
+    ACTIVE = "active", _("Confirmé")
+    REVOKED = "revoked", _("Retiré")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    administration = models.ForeignKey(Administration, on_delete=models.CASCADE, related_name="memberships")
+    status = models.CharField(max_length=10, choices=MembershipStatus.choices, default=MembershipStatus.PENDING)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("appartenance")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "administration"], name="membership_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.administration}"
+
+
+class ProposalStatus(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    SUBMITTED = "submitted", _("Déposé")
+    WITHDRAWN = "withdrawn", _("Retiré")
+    ELIGIBLE = "eligible", _("Recevable")
+    INELIGIBLE = "ineligible", _("Irrecevable")
+    LAUREATE = "laureate", _("Lauréat")
+    WAITING_LIST = "waiting_list", _("Liste d'attente")
+    NOT_SELECTED = "not_selected", _("Non retenu")
+
+
+PROPOSAL_TRANSITIONS = {
+    ProposalStatus.DRAFT: {ProposalStatus.SUBMITTED, ProposalStatus.WITHDRAWN},
+    ProposalStatus.SUBMITTED: {ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN, ProposalStatus.ELIGIBLE, ProposalStatus.INELIGIBLE},
+    ProposalStatus.WITHDRAWN: {ProposalStatus.DRAFT},
+    ProposalStatus.ELIGIBLE: {ProposalStatus.INELIGIBLE, ProposalStatus.LAUREATE, ProposalStatus.WAITING_LIST, ProposalStatus.NOT_SELECTED},
+    ProposalStatus.INELIGIBLE: {ProposalStatus.ELIGIBLE},
+    ProposalStatus.LAUREATE: {ProposalStatus.WAITING_LIST, ProposalStatus.NOT_SELECTED},
+    ProposalStatus.WAITING_LIST: {ProposalStatus.LAUREATE, ProposalStatus.NOT_SELECTED},
+    ProposalStatus.NOT_SELECTED: {ProposalStatus.LAUREATE, ProposalStatus.WAITING_LIST},
+}
+
+
+class ProposalQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff see all; members see their administrations' proposals; nobody else sees any."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(
+            administration__memberships__user=user,
+            administration__memberships__status=MembershipStatus.ACTIVE,
+        )
+
+    def submitted(self):
+        return self.exclude(status__in=[ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN])
+
+
+class Proposal(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="proposals")
+    administration = models.ForeignKey(Administration, on_delete=models.PROTECT, related_name="proposals")
+    reference = models.CharField(_("référence"), max_length=30, blank=True)
+    title = models.CharField(_("titre du projet"), max_length=200)
+    summary = models.TextField(_("résumé"), max_length=2000, blank=True)
+    problem = models.TextField(_("problème à résoudre et personnes concernées"), max_length=6000, blank=True)
+    data_description = models.TextField(_("données disponibles"), max_length=6000, blank=True)
+    ai_approach = models.TextField(_("approche par l'intelligence artificielle"), max_length=6000, blank=True)
+    expected_benefits = models.TextField(_("bénéfices attendus pour les agents et les usagers"), max_length=6000, blank=True)
+    team = models.TextField(_("équipe et gouvernance"), max_length=6000, blank=True)
+    requested_amount_eur = models.PositiveIntegerField(_("accompagnement demandé (€)"), null=True, blank=True)
+    requested_track = models.ForeignKey(
+        Track, null=True, blank=True, on_delete=models.PROTECT, related_name="requested_by",
+        verbose_name=_("parcours demandé"),
+    )
+    status = models.CharField(_("statut"), max_length=20, choices=ProposalStatus.choices, default=ProposalStatus.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(_("déposé le"), null=True, blank=True)
+
+    objects = ProposalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("projet")
+        verbose_name_plural = _("projets")
+        ordering = ["call", "reference", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "reference"], condition=~Q(reference=""), name="proposal_reference_unique_per_call"
+            ),
+            models.CheckConstraint(condition=Q(status__in=ProposalStatus.values), name="proposal_status_known"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} — {self.title}" if self.reference else self.title
+
+
+class ProposalTransition(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=20, choices=ProposalStatus.choices)
+    to_status = models.CharField(max_length=20, choices=ProposalStatus.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.proposal_id}: {self.from_status} → {self.to_status}"

@@ -1,0 +1,118 @@
+"""What the jury and staff do: jury membership, reviews and scores, decisions."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ami.models import Call, Criterion, Track
+from applications.models import Proposal
+
+
+class JuryRole(models.TextChoices):
+    CHAIR = "chair", _("Président du jury")
+    MEMBER = "member", _("Membre du jury")
+
+
+class JuryMember(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="jury_members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jury_seats")
+    role = models.CharField(_("rôle"), max_length=10, choices=JuryRole.choices, default=JuryRole.MEMBER)
+    pair_label = models.CharField(_("binôme"), max_length=20, blank=True)
+    expertise = models.JSONField(_("expertises"), default=list, blank=True)
+    charter_accepted_at = models.DateTimeField(_("charte acceptée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("membre du jury")
+        verbose_name_plural = _("membres du jury")
+        ordering = ["call", "pair_label", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "user"], name="jury_member_unique"),
+            models.UniqueConstraint(
+                fields=["call"], condition=Q(role="chair"), name="one_chair_per_call"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.get_role_display()}, {self.call.slug})"
+
+
+class ReviewStatus(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    SUBMITTED = "submitted", _("Soumise")
+
+
+class Recommendation(models.TextChoices):
+    STRONG_YES = "strong_yes", _("À retenir en priorité")
+    YES = "yes", _("À retenir")
+    NO = "no", _("À ne pas retenir")
+
+
+class Review(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="reviews")
+    juror = models.ForeignKey(JuryMember, on_delete=models.CASCADE, related_name="reviews")
+    status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT)
+    overall_opinion = models.TextField(_("avis général"), blank=True)
+    recommendation = models.CharField(
+        _("recommandation"), max_length=12, choices=Recommendation.choices, blank=True
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("évaluation")
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "juror"], name="one_review_per_juror_and_proposal"),
+        ]
+
+    def __str__(self):
+        return f"{self.proposal} / {self.juror.user}"
+
+
+class Score(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="scores")
+    value = models.PositiveSmallIntegerField(_("note"))
+    comment = models.TextField(_("commentaire"), blank=True)
+    comment_public = models.BooleanField(_("commentaire publiable"), default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["review", "criterion"], name="one_score_per_criterion"),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion.title}: {self.value}"
+
+
+class Outcome(models.TextChoices):
+    LAUREATE = "laureate", _("Lauréat")
+    WAITING_LIST = "waiting_list", _("Liste d'attente")
+    NOT_SELECTED = "not_selected", _("Non retenu")
+
+
+class Decision(models.Model):
+    """The jury's decision on one proposal, with the score and rank it was taken at."""
+
+    proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="decision")
+    outcome = models.CharField(_("décision"), max_length=15, choices=Outcome.choices)
+    track = models.ForeignKey(Track, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("parcours"))
+    granted_amount_eur = models.PositiveIntegerField(_("accompagnement accordé (€)"), null=True, blank=True)
+    score = models.DecimalField(_("score pondéré"), max_digits=5, decimal_places=2)
+    rank = models.PositiveIntegerField(_("rang"))
+    reason = models.TextField(_("motif"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("décision")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(outcome="laureate") | (Q(track__isnull=False) & Q(granted_amount_eur__isnull=False)),
+                name="laureate_has_track_and_amount",
+            ),
+            models.CheckConstraint(condition=Q(score__gte=0) & Q(score__lte=100), name="decision_score_0_100"),
+        ]
+
+    def __str__(self):
+        return f"{self.proposal}: {self.get_outcome_display()}"

@@ -1,0 +1,125 @@
+"""Shared fixtures: personas, a real Celery worker process, and the system Chromium."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+UNDER_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+
+def need_service(reason):
+    """Locally a missing service skips the test; under CI it fails it."""
+    if UNDER_CI:
+        pytest.fail(f"Under CI this test needs {reason}.")
+    pytest.skip(f"needs {reason}")
+
+
+def _worker_database_url():
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("postgresql"):
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+        return f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real `celery -A ami worker` process on Redis, reading the test database, on a queue of its own."""
+    if not settings.REDIS_URL:
+        need_service("REDIS_URL (Redis as Celery broker)")
+    database_url = _worker_database_url()
+    if database_url is None:
+        need_service("DATABASE_URL on PostgreSQL (a worker process cannot share an in-memory SQLite)")
+    from ami.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    name = f"{queue}@localhost"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "ami.settings",
+        "SECRET_KEY": "worker-test-secret",
+        "DEBUG": "0",
+        "CELERY_DEFAULT_QUEUE": queue,
+        "MEDIA_ROOT": settings.MEDIA_ROOT,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+    }
+    log = open(ROOT / "var" / f"worker-{queue}.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "ami", "worker", "--pool=solo", "-Q", queue, "-n", name,
+         "--without-gossip", "--without-mingle", "--loglevel=INFO"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    previous = (app.conf.task_default_queue, app.conf.task_always_eager)
+    app.conf.task_default_queue = queue
+    app.conf.task_always_eager = False
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[name], timeout=0.5):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker did not start; see var/worker-{queue}.log")
+        yield {"process": process, "name": name, "queue": queue}
+    finally:
+        app.conf.task_default_queue, app.conf.task_always_eager = previous
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Chromium with apt as root).")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the live server thread runs beside Playwright's loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="fr-FR", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+def axe_violations(page, impacts=("serious", "critical")):
+    """Runs axe-core on the page and returns the serious and critical violations (id and targets)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        (violation["id"], [node["target"] for node in violation["nodes"]][:3])
+        for violation in results.response["violations"]
+        if violation.get("impact") in impacts
+    ]
+
+
+def screenshot(page, name):
+    folder = ROOT / "var" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
