@@ -44,6 +44,7 @@ urlpatterns = [
     path("appels/<slug:slug>/laureats.json", views.laureates_json, name="laureates_json"),
     path("healthz", views.healthz, name="healthz"),
     path("compte/", include(account_patterns)),
+    path("", include("applications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
