@@ -24,8 +24,12 @@ PARIS = ZoneInfo("Europe/Paris")
 DEMO_PASSWORD = "demo-ami-ia-2019"
 _HASHED = {}
 ANNOUNCED_PATH = [
-    CallStatus.OPEN, CallStatus.CLOSED, CallStatus.ELIGIBILITY, CallStatus.REVIEW,
-    CallStatus.DELIBERATION, CallStatus.ANNOUNCED,
+    CallStatus.OPEN,
+    CallStatus.CLOSED,
+    CallStatus.ELIGIBILITY,
+    CallStatus.REVIEW,
+    CallStatus.DELIBERATION,
+    CallStatus.ANNOUNCED,
 ]
 
 
@@ -59,7 +63,7 @@ def paris(year, month, day, hour=0, minute=0):
 def seed(stdout=None):
     """Creates what is missing; returns the demo accounts."""
     with transaction.atomic():
-        accounts = ensure_accounts()
+        ensure_accounts()
         ensure_administrations()
     seed_2018()
     seed_2019()
@@ -72,7 +76,11 @@ def ensure_accounts():
     for account in ACCOUNTS:
         user, created = User.objects.get_or_create(
             email=account.email,
-            defaults={"first_name": account.role.split(" ")[0].capitalize(), "last_name": "Démo", "email_verified_at": timezone.now()},
+            defaults={
+                "first_name": account.role.split(" ")[0].capitalize(),
+                "last_name": "Démo",
+                "email_verified_at": timezone.now(),
+            },
         )
         if created:
             user.password = hashed_demo_password()
@@ -94,40 +102,68 @@ def ensure_administrations():
 
 
 def administration(key):
-    return Administration.objects.get(acronym=key) if Administration.objects.filter(acronym=key).exists() else Administration.objects.get(name=key)
+    return (
+        Administration.objects.get(acronym=key)
+        if Administration.objects.filter(acronym=key).exists()
+        else Administration.objects.get(name=key)
+    )
 
 
 def create_call(*, slug, title, prefix, opens, closes, jury_day, announced, description, tracks, pairs):
     call = Call.objects.create(
-        slug=slug, title=title, reference_prefix=prefix, description=description,
+        slug=slug,
+        title=title,
+        reference_prefix=prefix,
+        description=description,
         eligibility_text=(
             "Administrations de l'État (directions d'administration centrale et services déconcentrés), "
             "établissements publics et opérateurs nationaux, juridictions, universités et organismes de recherche, "
             "établissements hospitaliers. Les entreprises ne peuvent pas candidater directement : "
             "elles s'associent à une administration."
         ),
-        opens_at=opens, closes_at=closes, jury_date=jury_day, announcement_date=announced,
-        reviews_per_proposal=2, uses_pairs=pairs,
+        opens_at=opens,
+        closes_at=closes,
+        jury_date=jury_day,
+        announcement_date=announced,
+        reviews_per_proposal=2,
+        uses_pairs=pairs,
     )
     for position, (code, name, budget, max_count, text) in enumerate(tracks):
-        Track.objects.create(call=call, code=code, name=name, budget_eur=budget, max_laureates=max_count, position=position, description=text)
+        Track.objects.create(
+            call=call,
+            code=code,
+            name=name,
+            budget_eur=budget,
+            max_laureates=max_count,
+            position=position,
+            description=text,
+        )
     for position, (criterion_title, text, weight) in enumerate(data.CRITERIA):
-        Criterion.objects.create(call=call, position=position, title=criterion_title, description=text, weight=weight, rubric=data.RUBRIC)
+        Criterion.objects.create(
+            call=call, position=position, title=criterion_title, description=text, weight=weight, rubric=data.RUBRIC
+        )
     return call
 
 
 def make_proposal(*, call, admin, title, summary, track, amount, submitted_at, by):
     proposal = Proposal.objects.create(
-        call=call, administration=admin, title=title, summary=summary,
-        problem=f"{summary} Aujourd'hui, ce travail est fait à la main par les agents, avec des délais qui pèsent sur les usagers.",
-        data_description="Les données sont produites par les applications métier du service ; un extrait anonymisé de plusieurs années est disponible pour l'expérimentation.",
-        ai_approach="Apprentissage supervisé à partir des décisions passées des agents, avec une évaluation sur un jeu de test tenu à part et une revue humaine de chaque proposition.",
-        expected_benefits="Gain de temps pour les agents, délais réduits pour les usagers ; mesurés par le temps de traitement moyen et la satisfaction des agents.",
-        team="Un chef de projet métier, deux agents experts du domaine, un data scientist de la direction du numérique du ministère.",
-        requested_amount_eur=amount, requested_track=track, created_by=by,
+        call=call,
+        administration=admin,
+        title=title,
+        summary=summary,
+        problem=f"{summary} {data.PROPOSAL_BODY['problem']}",
+        data_description=data.PROPOSAL_BODY["data"],
+        ai_approach=data.PROPOSAL_BODY["ai"],
+        expected_benefits=data.PROPOSAL_BODY["benefits"],
+        team=data.PROPOSAL_BODY["team"],
+        requested_amount_eur=amount,
+        requested_track=track,
+        created_by=by,
     )
     assign_reference_and_submit(proposal=proposal, by=by, at=submitted_at)
-    transition_proposal(proposal=proposal, to_status=ProposalStatus.ELIGIBLE, by=by, reason="Dossier complet ; administration éligible.")
+    transition_proposal(
+        proposal=proposal, to_status=ProposalStatus.ELIGIBLE, by=by, reason="Dossier complet ; administration éligible."
+    )
     return proposal
 
 
@@ -139,15 +175,22 @@ def build_jury(call, *, size, chair_email=None, member_email=None):
             email = chair_email
         elif index == 1 and member_email:
             email = member_email
-        user, created = User.objects.get_or_create(email=email, defaults={"first_name": f"Expert {index + 1}", "last_name": "Démo", "email_verified_at": timezone.now()})
+        user, created = User.objects.get_or_create(
+            email=email,
+            defaults={"first_name": f"Expert {index + 1}", "last_name": "Démo", "email_verified_at": timezone.now()},
+        )
         if created:
             user.password = hashed_demo_password()
             user.save()
-        members.append(JuryMember.objects.create(
-            call=call, user=user, role=JuryRole.CHAIR if index == 0 else JuryRole.MEMBER,
-            pair_label=f"B{index // 2 + 1}" if call.uses_pairs else "",
-            charter_accepted_at=timezone.now(),
-        ))
+        members.append(
+            JuryMember.objects.create(
+                call=call,
+                user=user,
+                role=JuryRole.CHAIR if index == 0 else JuryRole.MEMBER,
+                pair_label=f"B{index // 2 + 1}" if call.uses_pairs else "",
+                charter_accepted_at=timezone.now(),
+            )
+        )
     return members
 
 
@@ -155,18 +198,27 @@ def write_reviews(call, proposals, jurors, quality, rng):
     """Each proposal is read by one pair (two jurors); juror offsets make some harsh, some lenient."""
     criteria = list(call.criteria.all())
     offsets = {juror.pk: rng.gauss(0, 6) for juror in jurors}
-    pairs = [jurors[i:i + 2] for i in range(0, len(jurors), 2)]
+    pairs = [jurors[i : i + 2] for i in range(0, len(jurors), 2)]
     for index, proposal in enumerate(proposals):
         for juror in pairs[index % len(pairs)]:
             review = Review.objects.create(
-                proposal=proposal, juror=juror, status=ReviewStatus.SUBMITTED, submitted_at=call.closes_at + timedelta(days=20),
+                proposal=proposal,
+                juror=juror,
+                status=ReviewStatus.SUBMITTED,
+                submitted_at=call.closes_at + timedelta(days=20),
                 overall_opinion="Projet bien construit." if quality[proposal.pk] > 70 else "Projet à consolider.",
                 recommendation="yes" if quality[proposal.pk] > 70 else "no",
             )
-            Score.objects.bulk_create([
-                Score(review=review, criterion=criterion, value=_note(quality[proposal.pk] + offsets[juror.pk] + rng.gauss(0, 5), call.score_scale_max))
-                for criterion in criteria
-            ])
+            Score.objects.bulk_create(
+                [
+                    Score(
+                        review=review,
+                        criterion=criterion,
+                        value=_note(quality[proposal.pk] + offsets[juror.pk] + rng.gauss(0, 5), call.score_scale_max),
+                    )
+                    for criterion in criteria
+                ]
+            )
 
 
 def _note(percent, scale_max):
@@ -190,16 +242,34 @@ def seed_2019():
     rng = random.Random(2019)
     staff = User.objects.get(email="programme@demo.ami-ia.fr")
     call = create_call(
-        slug="ami-ia-2019", title="AMI Intelligence artificielle 2019", prefix="AMI2019",
-        opens=paris(2019, 4, 2, 9), closes=paris(2019, 5, 31, 23, 59), jury_day=date(2019, 7, 4), announced=date(2019, 7, 8),
+        slug="ami-ia-2019",
+        title="AMI Intelligence artificielle 2019",
+        prefix="AMI2019",
+        opens=paris(2019, 4, 2, 9),
+        closes=paris(2019, 5, 31, 23, 59),
+        jury_day=date(2019, 7, 4),
+        announced=date(2019, 7, 8),
         description=(
-            "Deuxième appel à manifestation d'intérêt de la DINSIC et de la DITP pour expérimenter l'intelligence artificielle "
-            "dans les services publics, financé par le programme d'investissements d'avenir. Les lauréats bénéficient d'un an "
-            "d'accompagnement technique et métier, ou scientifique pour les projets les plus exploratoires."
+            "Deuxième appel à manifestation d'intérêt de la DINSIC et de la DITP pour expérimenter "
+            "l'intelligence artificielle dans les services publics, financé par le programme d'investissements "
+            "d'avenir. Les lauréats bénéficient d'un an d'accompagnement technique et métier, ou scientifique "
+            "pour les projets les plus exploratoires."
         ),
         tracks=[
-            ("technique", "Accompagnement technique et métier", 3_500_000, 11, "Prototype fonctionnel et accompagnement de la transformation métier."),
-            ("scientifique", "Accompagnement scientifique", 500_000, 4, "Projets exploratoires, avec un institut de recherche ou une entreprise innovante."),
+            (
+                "technique",
+                "Accompagnement technique et métier",
+                3_500_000,
+                11,
+                "Prototype fonctionnel et accompagnement de la transformation métier.",
+            ),
+            (
+                "scientifique",
+                "Accompagnement scientifique",
+                500_000,
+                4,
+                "Projets exploratoires, avec un institut de recherche ou une entreprise innovante.",
+            ),
         ],
         pairs=True,
     )
@@ -207,7 +277,7 @@ def seed_2019():
     _advance_to_review(call, staff)
     proposals, quality = [], {}
     laureate_admins = [administration(key) for key, *_ in data.LAUREATES_2019]
-    for admin, (_key, track_code, title, summary, amount) in zip(laureate_admins, data.LAUREATES_2019):
+    for admin, (_key, track_code, title, summary, amount) in zip(laureate_admins, data.LAUREATES_2019, strict=True):
         proposal = _submitted(call, admin, title, summary, tracks[track_code], amount, rng, staff)
         quality[proposal.pk] = rng.uniform(82, 95)
         proposals.append(proposal)
@@ -215,7 +285,7 @@ def seed_2019():
     others = rng.sample(others, 23)  # 15 + 23 = 38 administrations
     authors = others + others[:8]  # 8 of them submit twice: 46 proposals
     themes = rng.sample(data.THEMES, len(authors))
-    for admin, (title, aim) in zip(authors, themes):
+    for admin, (title, aim) in zip(authors, themes, strict=True):
         track = tracks["scientifique"] if rng.random() < 0.2 else tracks["technique"]
         amount = rng.randrange(80, 200) * 1000 if track.code == "scientifique" else rng.randrange(150, 450) * 1000
         summary = f"{admin.acronym or admin.name} souhaite {aim}."
@@ -232,7 +302,9 @@ def seed_2019():
 def _submitted(call, admin, title, summary, track, amount, rng, by):
     # Proposals reach the portal over the last weeks, many in the last days.
     moment = call.closes_at - timedelta(minutes=int(rng.triangular(5, 60 * 24 * 40, 60)))
-    return make_proposal(call=call, admin=admin, title=title, summary=summary, track=track, amount=amount, submitted_at=moment, by=by)
+    return make_proposal(
+        call=call, admin=admin, title=title, summary=summary, track=track, amount=amount, submitted_at=moment, by=by
+    )
 
 
 @transaction.atomic
@@ -242,21 +314,34 @@ def seed_2018():
     rng = random.Random(2018)
     staff = User.objects.get(email="programme@demo.ami-ia.fr")
     call = create_call(
-        slug="ami-ia-2018", title="AMI Intelligence artificielle 2018", prefix="AMI2018",
-        opens=paris(2018, 6, 14, 9), closes=paris(2018, 9, 30, 23, 59), jury_day=date(2018, 11, 6), announced=date(2018, 11, 21),
+        slug="ami-ia-2018",
+        title="AMI Intelligence artificielle 2018",
+        prefix="AMI2018",
+        opens=paris(2018, 6, 14, 9),
+        closes=paris(2018, 9, 30, 23, 59),
+        jury_day=date(2018, 11, 6),
+        announced=date(2018, 11, 21),
         description=(
-            "Premier appel à manifestation d'intérêt de la DINSIC pour expérimenter l'intelligence artificielle dans les "
-            "administrations, financé par le programme d'investissements d'avenir. Les lauréats sont accompagnés pendant "
-            "environ dix mois jusqu'à un prototype fonctionnel."
+            "Premier appel à manifestation d'intérêt de la DINSIC pour expérimenter l'intelligence artificielle "
+            "dans les administrations, financé par le programme d'investissements d'avenir. Les lauréats sont "
+            "accompagnés pendant environ dix mois jusqu'à un prototype fonctionnel."
         ),
-        tracks=[("technique", "Accompagnement technique et métier", 1_500_000, 6, "Montant indicatif de la démonstration : l'enveloppe de 2018 n'est pas publiée.")],
+        tracks=[
+            (
+                "technique",
+                "Accompagnement technique et métier",
+                1_500_000,
+                6,
+                "Montant indicatif de la démonstration : l'enveloppe de 2018 n'est pas publiée.",
+            )
+        ],
         pairs=False,
     )
     track = call.tracks.get()
     _advance_to_review(call, staff)
     proposals, quality = [], {}
     laureate_admins = [administration(key) for key, *_ in data.LAUREATES_2018]
-    for admin, (_key, title, summary, amount) in zip(laureate_admins, data.LAUREATES_2018):
+    for admin, (_key, title, summary, amount) in zip(laureate_admins, data.LAUREATES_2018, strict=True):
         proposal = _submitted(call, admin, title, summary, track, amount, rng, staff)
         quality[proposal.pk] = rng.uniform(82, 95)
         proposals.append(proposal)
@@ -283,15 +368,32 @@ def seed_demo_call():
     now = timezone.localtime(timezone.now(), PARIS)
     closes = (now + timedelta(days=60)).replace(hour=23, minute=59, second=0, microsecond=0)
     call = create_call(
-        slug="ami-ia-demo", title="AMI Intelligence artificielle — appel de démonstration", prefix="AMIDEMO",
-        opens=now - timedelta(days=7), closes=closes, jury_day=(closes + timedelta(days=30)).date(), announced=(closes + timedelta(days=35)).date(),
+        slug="ami-ia-demo",
+        title="AMI Intelligence artificielle — appel de démonstration",
+        prefix="AMIDEMO",
+        opens=now - timedelta(days=7),
+        closes=closes,
+        jury_day=(closes + timedelta(days=30)).date(),
+        announced=(closes + timedelta(days=35)).date(),
         description=(
             "Appel de démonstration, ouvert aux candidatures : déposez un projet avec le compte porteur de projet, "
             "puis suivez-le jusqu'à la décision du jury."
         ),
         tracks=[
-            ("technique", "Accompagnement technique et métier", 3_500_000, 11, "Prototype fonctionnel et accompagnement de la transformation métier."),
-            ("scientifique", "Accompagnement scientifique", 500_000, 4, "Projets exploratoires, avec un institut de recherche."),
+            (
+                "technique",
+                "Accompagnement technique et métier",
+                3_500_000,
+                11,
+                "Prototype fonctionnel et accompagnement de la transformation métier.",
+            ),
+            (
+                "scientifique",
+                "Accompagnement scientifique",
+                500_000,
+                4,
+                "Projets exploratoires, avec un institut de recherche.",
+            ),
         ],
         pairs=False,
     )

@@ -11,7 +11,7 @@ from ami.models import Call, User
 from ami.services import check_weights
 
 
-def _helper(*fields, legend=None, submit=_("Valider")):
+def _helper(*fields, submit, legend=None):
     helper = FormHelper()
     helper.form_tag = True
     helper.layout = Layout(Fieldset(legend, *fields) if legend else Layout(*fields))
@@ -41,12 +41,16 @@ class SignupForm(forms.ModelForm):
         self.fields["first_name"].required = True
         self.fields["last_name"].required = True
         self.fields["email"].widget.attrs["autocomplete"] = "email"
-        self.helper = _helper("email", "first_name", "last_name", "password1", "password2", submit=_("Créer mon compte"))
+        self.helper = _helper(
+            "email", "first_name", "last_name", "password1", "password2", submit=_("Créer mon compte")
+        )
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("Un compte existe déjà avec cette adresse. Connectez-vous ou réinitialisez votre mot de passe."))
+            raise forms.ValidationError(
+                _("Un compte existe déjà avec cette adresse. Connectez-vous ou réinitialisez votre mot de passe.")
+            )
         return email
 
     def clean(self):
@@ -55,7 +59,11 @@ class SignupForm(forms.ModelForm):
         if first and second and first != second:
             self.add_error("password2", _("Les deux mots de passe ne sont pas identiques."))
         elif first:
-            user = User(email=cleaned.get("email", ""), first_name=cleaned.get("first_name", ""), last_name=cleaned.get("last_name", ""))
+            user = User(
+                email=cleaned.get("email", ""),
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
+            )
             try:
                 password_validation.validate_password(first, user)
             except forms.ValidationError as error:
@@ -91,7 +99,12 @@ class NewPasswordForm(SetPasswordForm):
 class CallAdminForm(forms.ModelForm):
     class Meta:
         model = Call
-        fields = "__all__"
+        fields = [
+            "slug", "title", "reference_prefix", "description", "eligibility_text", "opens_at", "closes_at",
+            "jury_date", "announcement_date", "score_scale_max", "reviews_per_proposal", "uses_pairs",
+            "conflict_same_ministry", "min_reviews_for_normalisation", "disagreement_threshold",
+            "max_file_mb", "max_total_mb",
+        ]
 
     def clean(self):
         cleaned = super().clean()

@@ -102,18 +102,14 @@ class CallQuerySet(models.QuerySet):
 class Call(models.Model):
     slug = models.SlugField(_("identifiant"), unique=True, max_length=80)
     title = models.CharField(_("titre"), max_length=200)
-    reference_prefix = models.CharField(
-        _("préfixe des références"), max_length=12, help_text=_("Par exemple AMI2019.")
-    )
+    reference_prefix = models.CharField(_("préfixe des références"), max_length=12, help_text=_("Par exemple AMI2019."))
     description = models.TextField(_("description"))
     eligibility_text = models.TextField(_("qui peut candidater"))
     opens_at = models.DateTimeField(_("ouverture des candidatures"))
     closes_at = models.DateTimeField(_("clôture des candidatures"))
     jury_date = models.DateField(_("date du jury"), null=True, blank=True)
     announcement_date = models.DateField(_("date d'annonce des résultats"), null=True, blank=True)
-    status = models.CharField(
-        _("phase"), max_length=20, choices=CallStatus.choices, default=CallStatus.DRAFT
-    )
+    status = models.CharField(_("phase"), max_length=20, choices=CallStatus.choices, default=CallStatus.DRAFT)
     score_scale_max = models.PositiveSmallIntegerField(
         _("note maximale"), default=5, validators=[MinValueValidator(1), MaxValueValidator(20)]
     )
@@ -121,9 +117,7 @@ class Call(models.Model):
         _("évaluations par projet"), default=2, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
     uses_pairs = models.BooleanField(_("le jury travaille en binômes"), default=False)
-    conflict_same_ministry = models.BooleanField(
-        _("conflit d'intérêts étendu au même ministère"), default=False
-    )
+    conflict_same_ministry = models.BooleanField(_("conflit d'intérêts étendu au même ministère"), default=False)
     min_reviews_for_normalisation = models.PositiveSmallIntegerField(
         _("évaluations minimales pour corriger les biais d'un juré"), default=4
     )
@@ -142,9 +136,7 @@ class Call(models.Model):
         verbose_name_plural = _("appels")
         ordering = ["-opens_at"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(closes_at__gt=models.F("opens_at")), name="call_closes_after_opening"
-            ),
+            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="call_closes_after_opening"),
             models.CheckConstraint(condition=Q(status__in=CallStatus.values), name="call_status_known"),
         ]
 
@@ -217,9 +209,7 @@ class Criterion(models.Model):
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
     title = models.CharField(_("intitulé"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    weight = models.PositiveSmallIntegerField(
-        _("poids"), validators=[MinValueValidator(1), MaxValueValidator(100)]
-    )
+    weight = models.PositiveSmallIntegerField(_("poids"), validators=[MinValueValidator(1), MaxValueValidator(100)])
     rubric = models.JSONField(
         _("grille"), default=list, blank=True, help_text=_("Un texte par niveau de note, de 0 au maximum.")
     )
@@ -229,9 +219,7 @@ class Criterion(models.Model):
         verbose_name_plural = _("critères")
         ordering = ["call", "position", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(weight__gte=1) & Q(weight__lte=100), name="criterion_weight_1_100"
-            ),
+            models.CheckConstraint(condition=Q(weight__gte=1) & Q(weight__lte=100), name="criterion_weight_1_100"),
             models.UniqueConstraint(fields=["call", "position"], name="criterion_position_unique"),
         ]
 

@@ -23,9 +23,7 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is required when DEBUG is off: set the SECRET_KEY environment variable."
-        )
+        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off: set the SECRET_KEY environment variable.")
     SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
@@ -193,7 +191,9 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 PORTAL_NAME = _("AMI Intelligence artificielle")
-PROGRAMME_NAME = _("Direction interministérielle du numérique · Direction interministérielle de la transformation publique")
+PROGRAMME_NAME = _(
+    "Direction interministérielle du numérique · Direction interministérielle de la transformation publique"
+)
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
 
 LOGGING = {

@@ -5,7 +5,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 
 from ami.settings import *  # noqa: E402,F403
-from ami.settings import DATABASES, REDIS_URL, TEMPLATES  # noqa: E402
+from ami.settings import BASE_DIR, DATABASES, REDIS_URL, TEMPLATES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -18,7 +18,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-MEDIA_ROOT = "/tmp/ami-test-media"
+MEDIA_ROOT = str(BASE_DIR / "var" / "test-media")
 CRISPY_FAIL_SILENTLY = False
 # Unit tests run tasks in-process; the worker tests turn eager mode off for themselves.
 CELERY_TASK_ALWAYS_EAGER = True

@@ -16,16 +16,20 @@ from jury.opendata import COLUMNS, laureate_decisions, laureate_rows
 
 
 def home(request):
-    calls = Call.objects.visible_to(request.user).open_first().annotate(
-        submitted_count=Count("proposals", filter=~Q(proposals__status__in=[ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN]))
+    calls = (
+        Call.objects.visible_to(request.user)
+        .open_first()
+        .annotate(
+            submitted_count=Count(
+                "proposals", filter=~Q(proposals__status__in=[ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN])
+            )
+        )
     )
     return render(request, "ami/home.html", {"calls": calls})
 
 
 def call_detail(request, slug):
-    call = get_object_or_404(
-        Call.objects.visible_to(request.user).prefetch_related("criteria", "tracks"), slug=slug
-    )
+    call = get_object_or_404(Call.objects.visible_to(request.user).prefetch_related("criteria", "tracks"), slug=slug)
     context = {
         "call": call,
         "breadcrumb_data": {"current": call.title},
@@ -98,5 +102,3 @@ def server_error(request):
 
 def permission_denied(request, exception):
     return render(request, "403.html", status=403)
-
-

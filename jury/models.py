@@ -28,9 +28,7 @@ class JuryMember(models.Model):
         ordering = ["call", "pair_label", "id"]
         constraints = [
             models.UniqueConstraint(fields=["call", "user"], name="jury_member_unique"),
-            models.UniqueConstraint(
-                fields=["call"], condition=Q(role="chair"), name="one_chair_per_call"
-            ),
+            models.UniqueConstraint(fields=["call"], condition=Q(role="chair"), name="one_chair_per_call"),
         ]
 
     def __str__(self):
@@ -53,9 +51,7 @@ class Review(models.Model):
     juror = models.ForeignKey(JuryMember, on_delete=models.CASCADE, related_name="reviews")
     status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT)
     overall_opinion = models.TextField(_("avis général"), blank=True)
-    recommendation = models.CharField(
-        _("recommandation"), max_length=12, choices=Recommendation.choices, blank=True
-    )
+    recommendation = models.CharField(_("recommandation"), max_length=12, choices=Recommendation.choices, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

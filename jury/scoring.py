@@ -20,8 +20,7 @@ def review_weighted_scores(call):
     )
     scale = call.score_scale_max
     return {
-        row["review_id"]: (row["review__proposal_id"], row["review__juror_id"], row["points"] / scale)
-        for row in rows
+        row["review_id"]: (row["review__proposal_id"], row["review__juror_id"], row["points"] / scale) for row in rows
     }
 
 
@@ -31,8 +30,7 @@ def proposal_raw_scores(call):
     for proposal_id, _juror_id, score in review_weighted_scores(call).values():
         by_proposal[proposal_id].append(score)
     return {
-        pid: {"mean": mean(scores), "median": median(scores), "n": len(scores)}
-        for pid, scores in by_proposal.items()
+        pid: {"mean": mean(scores), "median": median(scores), "n": len(scores)} for pid, scores in by_proposal.items()
     }
 
 

@@ -1,10 +1,12 @@
 """Business actions of the jury and staff. Each function lists its side effects."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from applications.models import Proposal, ProposalStatus
 from applications.services import transition_proposal
+from jury.algorithms.selection import Candidate, Envelope, select
 from jury.models import Decision, Outcome
 from jury.scoring import proposal_raw_scores, two_decimals
 
@@ -24,14 +26,18 @@ def ranked_candidates(call):
     return by_track
 
 
-def plain_rank_selection(track, candidates):
-    """Takes candidates in rank order while they fit in the envelope and the maximum count."""
-    chosen, spent = [], 0
-    for proposal, _score in candidates:
-        if len(chosen) < track.max_laureates and spent + proposal.requested_amount_eur <= track.budget_eur:
-            chosen.append(proposal.pk)
-            spent += proposal.requested_amount_eur
-    return set(chosen)
+def optimal_selection(by_track):
+    """The laureates that maximise the total score within every envelope and maximum count (CP-SAT)."""
+    candidates = [
+        Candidate(id=proposal.pk, track=track.pk, score=score, amount=proposal.requested_amount_eur or 0)
+        for track, ranked in by_track.items()
+        for proposal, score in ranked
+    ]
+    envelopes = {track.pk: Envelope(budget=track.budget_eur, max_count=track.max_laureates) for track in by_track}
+    result = select(candidates=candidates, envelopes=envelopes)
+    if not result.optimal:
+        raise ValidationError(result.explanation or _("Aucune sélection optimale n'a été trouvée."))
+    return set(result.selected)
 
 
 @transaction.atomic
@@ -42,23 +48,36 @@ def decide_call(*, call, by):
     waiting list, or not selected, each with a reason, its score and its rank in the track);
     one ProposalTransition per proposal through `transition_proposal`.
     """
-    for track, candidates in ranked_candidates(call).items():
-        selected = plain_rank_selection(track, candidates)
+    by_track = ranked_candidates(call)
+    selected = optimal_selection(by_track)
+    for track, candidates in by_track.items():
         waiting = 0
         for rank, (proposal, score) in enumerate(candidates, start=1):
             if proposal.pk in selected:
-                outcome, reason = Outcome.LAUREATE, _("Classé %(rank)s sur %(total)s dans le parcours ; retenu dans l'enveloppe.")
+                outcome, reason = (
+                    Outcome.LAUREATE,
+                    _("Classé %(rank)s sur %(total)s dans le parcours ; retenu dans l'enveloppe."),
+                )
             elif waiting < WAITING_LIST_LENGTH:
                 waiting += 1
                 outcome, reason = Outcome.WAITING_LIST, _("Classé %(rank)s sur %(total)s : placé en liste d'attente.")
             else:
-                outcome, reason = Outcome.NOT_SELECTED, _("Classé %(rank)s sur %(total)s : score insuffisant au regard des projets retenus.")
+                outcome, reason = (
+                    Outcome.NOT_SELECTED,
+                    _("Classé %(rank)s sur %(total)s : score insuffisant au regard des projets retenus."),
+                )
             Decision.objects.update_or_create(
                 proposal=proposal,
                 defaults={
-                    "outcome": outcome, "track": track, "score": two_decimals(score), "rank": rank,
+                    "outcome": outcome,
+                    "track": track,
+                    "score": two_decimals(score),
+                    "rank": rank,
                     "granted_amount_eur": proposal.requested_amount_eur if outcome == Outcome.LAUREATE else None,
-                    "reason": reason % {"rank": rank, "total": len(candidates)}, "decided_by": by,
+                    "reason": reason % {"rank": rank, "total": len(candidates)},
+                    "decided_by": by,
                 },
             )
-            transition_proposal(proposal=proposal, to_status=outcome, by=by, reason=reason % {"rank": rank, "total": len(candidates)})
+            transition_proposal(
+                proposal=proposal, to_status=outcome, by=by, reason=reason % {"rank": rank, "total": len(candidates)}
+            )

@@ -14,8 +14,14 @@ STRONG = "Une phrase de passe solide 2026"
 
 
 def signup(client, **overrides):
-    data = {"email": "Camille.Martin@Interieur.gouv.fr", "first_name": "Camille", "last_name": "Martin",
-            "password1": STRONG, "password2": STRONG, **overrides}
+    data = {
+        "email": "Camille.Martin@Interieur.gouv.fr",
+        "first_name": "Camille",
+        "last_name": "Martin",
+        "password1": STRONG,
+        "password2": STRONG,
+        **overrides,
+    }
     return client.post("/compte/inscription/", data)
 
 
@@ -49,7 +55,9 @@ def test_login_and_logout(client):
     UserFactory(email="agent@x.gouv.fr")
     bad = client.post("/compte/connexion/", {"username": "agent@x.gouv.fr", "password": "faux"})
     assert "Adresse électronique ou mot de passe incorrect" in bad.content.decode()
-    good = client.post("/compte/connexion/", {"username": "AGENT@x.gouv.fr", "password": "correct horse battery staple"}, follow=True)
+    good = client.post(
+        "/compte/connexion/", {"username": "AGENT@x.gouv.fr", "password": "correct horse battery staple"}, follow=True
+    )
     assert "agent@x.gouv.fr" in good.content.decode()
     client.post("/compte/deconnexion/")
     assert "_auth_user_id" not in client.session

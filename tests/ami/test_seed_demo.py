@@ -14,8 +14,15 @@ pytestmark = pytest.mark.django_db
 
 
 def counts():
-    return (Call.objects.count(), Proposal.objects.count(), Review.objects.count(), Score.objects.count(),
-            Decision.objects.count(), User.objects.count(), JuryMember.objects.count())
+    return (
+        Call.objects.count(),
+        Proposal.objects.count(),
+        Review.objects.count(),
+        Score.objects.count(),
+        Decision.objects.count(),
+        User.objects.count(),
+        JuryMember.objects.count(),
+    )
 
 
 def test_seed_demo_figures_and_idempotence(settings):
@@ -28,7 +35,13 @@ def test_seed_demo_figures_and_idempotence(settings):
     assert counts() == first
     assert laureate_rows(Call.objects.get(slug="ami-ia-2019")) == rows_before
 
-    for email in ["admin@demo.ami-ia.fr", "programme@demo.ami-ia.fr", "porteur@demo.ami-ia.fr", "president@demo.ami-ia.fr", "jure@demo.ami-ia.fr"]:
+    for email in [
+        "admin@demo.ami-ia.fr",
+        "programme@demo.ami-ia.fr",
+        "porteur@demo.ami-ia.fr",
+        "president@demo.ami-ia.fr",
+        "jure@demo.ami-ia.fr",
+    ]:
         assert email in out.getvalue()
 
     call_2019 = Call.objects.get(slug="ami-ia-2019")
@@ -50,14 +63,21 @@ def test_seed_demo_figures_and_idempotence(settings):
     assert sum(r["montant_accompagnement_eur"] for r in scientific) <= 500_000
     assert [r["rang"] for r in technical] == list(range(1, 12))
     named = {r["administration"] for r in rows}
-    assert {"Direction générale de la santé", "Centre hospitalier universitaire de Bordeaux",
-            "Institut de radioprotection et de sûreté nucléaire", "Direction générale des collectivités locales"} <= named
+    assert {
+        "Direction générale de la santé",
+        "Centre hospitalier universitaire de Bordeaux",
+        "Institut de radioprotection et de sûreté nucléaire",
+        "Direction générale des collectivités locales",
+    } <= named
 
     call_2018 = Call.objects.get(slug="ami-ia-2018")
     assert call_2018.proposals.count() == 52
     assert {r["administration"] for r in laureate_rows(call_2018)} == {
-        "Agence centrale des organismes de sécurité sociale", "Office français de la biodiversité", "Autorité de sûreté nucléaire",
-        "Centre hospitalier universitaire de Toulouse", "Direction départementale des territoires et de la mer de l'Hérault",
+        "Agence centrale des organismes de sécurité sociale",
+        "Office français de la biodiversité",
+        "Autorité de sûreté nucléaire",
+        "Centre hospitalier universitaire de Toulouse",
+        "Direction départementale des territoires et de la mer de l'Hérault",
         "Direction générale de l'alimentation",
     }
 
@@ -65,6 +85,7 @@ def test_seed_demo_figures_and_idempotence(settings):
     assert demo.status == CallStatus.OPEN
     assert demo.is_open and demo.closes_at > demo.opens_at
     from django.utils import timezone
+
     assert demo.closes_at > timezone.now()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from ami.env import database_from_url, env_bool, email_from_url
+from ami.env import database_from_url, email_from_url, env_bool
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = (
@@ -24,7 +24,10 @@ PROBE = (
 def probe(**env):
     clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
     result = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         env={**clean, "DJANGO_SETTINGS_MODULE": "ami.settings", **env},
     )
     return result
@@ -43,12 +46,19 @@ def test_embedded_default_is_sqlite_and_eager_celery():
 
 
 def test_urls_switch_to_postgresql_and_redis():
-    result = probe(SECRET_KEY="s", DATABASE_URL="postgres://ami:pw@db.example:5433/portal", REDIS_URL="redis://cache:6379/1")
+    result = probe(
+        SECRET_KEY="s", DATABASE_URL="postgres://ami:pw@db.example:5433/portal", REDIS_URL="redis://cache:6379/1"
+    )
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
     assert values == {
-        "engine": "django.db.backends.postgresql", "db": "portal", "cache": "django.core.cache.backends.redis.RedisCache",
-        "broker": "redis://cache:6379/1", "eager": False, "tz": "Europe/Paris", "lang": "fr",
+        "engine": "django.db.backends.postgresql",
+        "db": "portal",
+        "cache": "django.core.cache.backends.redis.RedisCache",
+        "broker": "redis://cache:6379/1",
+        "eager": False,
+        "tz": "Europe/Paris",
+        "lang": "fr",
     }
 
 

@@ -21,22 +21,50 @@ pytestmark = pytest.mark.django_db
 
 def announced_call():
     call = CallFactory(slug="ami-test", status=CallStatus.ANNOUNCED)
-    track = TrackFactory(call=call, name="Accompagnement technique et métier", budget_eur=3_500_000, max_laureates=11, position=0)
+    track = TrackFactory(
+        call=call, name="Accompagnement technique et métier", budget_eur=3_500_000, max_laureates=11, position=0
+    )
     other = TrackFactory(call=call, name="Accompagnement scientifique", budget_eur=500_000, max_laureates=4, position=1)
     admin = AdministrationFactory(name="Direction générale de la santé", kind="central")
-    DecisionFactory(proposal=ProposalFactory(call=call, administration=admin, reference="AMI-0002", title="Tri des signalements"),
-                    track=track, granted_amount_eur=320_000, score=Decimal("91.25"), rank=1)
-    DecisionFactory(proposal=ProposalFactory(call=call, reference="AMI-0001", title="Deuxième"),
-                    track=track, granted_amount_eur=300_000, score=Decimal("88.5"), rank=2)
-    DecisionFactory(proposal=ProposalFactory(call=call, reference="AMI-0003", title="Science"),
-                    track=other, granted_amount_eur=120_000, score=Decimal("80"), rank=1)
-    DecisionFactory(proposal=ProposalFactory(call=call, reference="AMI-0004", title="Attente"),
-                    track=track, outcome=Outcome.WAITING_LIST, granted_amount_eur=None, score=Decimal("70"), rank=3)
+    DecisionFactory(
+        proposal=ProposalFactory(call=call, administration=admin, reference="AMI-0002", title="Tri des signalements"),
+        track=track,
+        granted_amount_eur=320_000,
+        score=Decimal("91.25"),
+        rank=1,
+    )
+    DecisionFactory(
+        proposal=ProposalFactory(call=call, reference="AMI-0001", title="Deuxième"),
+        track=track,
+        granted_amount_eur=300_000,
+        score=Decimal("88.5"),
+        rank=2,
+    )
+    DecisionFactory(
+        proposal=ProposalFactory(call=call, reference="AMI-0003", title="Science"),
+        track=other,
+        granted_amount_eur=120_000,
+        score=Decimal("80"),
+        rank=1,
+    )
+    DecisionFactory(
+        proposal=ProposalFactory(call=call, reference="AMI-0004", title="Attente"),
+        track=track,
+        outcome=Outcome.WAITING_LIST,
+        granted_amount_eur=None,
+        score=Decimal("70"),
+        rank=3,
+    )
     return call
 
 
 def test_home_lists_open_calls_first_and_hides_drafts(client):
-    CallFactory(title="Appel annoncé", status=CallStatus.ANNOUNCED, opens_at=timezone.now() - timedelta(days=300), closes_at=timezone.now() - timedelta(days=200))
+    CallFactory(
+        title="Appel annoncé",
+        status=CallStatus.ANNOUNCED,
+        opens_at=timezone.now() - timedelta(days=300),
+        closes_at=timezone.now() - timedelta(days=200),
+    )
     CallFactory(title="Appel ouvert", status=CallStatus.OPEN, opens_at=timezone.now() - timedelta(days=400))
     CallFactory(title="Appel en préparation", status=CallStatus.DRAFT)
     content = client.get("/").content.decode()
@@ -86,10 +114,15 @@ def test_open_data_csv_columns_and_values(client):
     rows = list(csv.DictReader(io.StringIO(text)))
     assert text.splitlines()[0] == ",".join(COLUMNS)
     assert rows[0] == {
-        "appel": "ami-test", "reference": "AMI-0002", "titre": "Tri des signalements",
-        "administration": "Direction générale de la santé", "type_administration": "Direction d'administration centrale",
-        "accompagnement": "Accompagnement technique et métier", "montant_accompagnement_eur": "320000",
-        "score_pondere": "91.25", "rang": "1",
+        "appel": "ami-test",
+        "reference": "AMI-0002",
+        "titre": "Tri des signalements",
+        "administration": "Direction générale de la santé",
+        "type_administration": "Direction d'administration centrale",
+        "accompagnement": "Accompagnement technique et métier",
+        "montant_accompagnement_eur": "320000",
+        "score_pondere": "91.25",
+        "rang": "1",
     }
     assert [(r["reference"], r["rang"]) for r in rows] == [("AMI-0002", "1"), ("AMI-0001", "2"), ("AMI-0003", "1")]
 
@@ -139,6 +172,7 @@ def test_healthz_reports_each_component(client):
 
 def test_healthz_is_503_when_the_database_is_down(client, monkeypatch):
     from ami import health
+
     monkeypatch.setattr(health, "database", lambda: (False, "OperationalError"))
     response = client.get("/healthz")
     assert response.status_code == 503

@@ -9,11 +9,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
-            raise CommandError(
-                "seed_demo creates accounts with a published password: it runs only with DEBUG on."
-            )
+            raise CommandError("seed_demo creates accounts with a published password: it runs only with DEBUG on.")
         accounts = demo.seed()
         self.stdout.write(self.style.SUCCESS("Demo ready: ami-ia-2018, ami-ia-2019, ami-ia-demo."))
-        self.stdout.write("Demo accounts (password for all: %s):" % demo.DEMO_PASSWORD)
+        self.stdout.write(f"Demo accounts (password for all: {demo.DEMO_PASSWORD}):")
         for account in accounts:
             self.stdout.write(f"  {account.role:45} {account.email}")
