@@ -15,7 +15,6 @@ CHROMIUM = "/usr/bin/chromium"
 UNDER_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-
 def need_service(reason):
     """Locally a missing service skips the test; under CI it fails it."""
     if UNDER_CI:
@@ -57,9 +56,26 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     }
     log = open(ROOT / "var" / f"worker-{queue}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ami", "worker", "--pool=solo", "-Q", queue, "-n", name,
-         "--without-gossip", "--without-mingle", "--loglevel=INFO"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ami",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "-n",
+            name,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     previous = (app.conf.task_default_queue, app.conf.task_always_eager)
     app.conf.task_default_queue = queue
@@ -91,8 +107,15 @@ def browser():
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield chromium
         chromium.close()
