@@ -4,6 +4,7 @@ Deterministic (fixed seeds) and idempotent: a call that exists already is left a
 """
 
 import random
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from ami.models import Call, CallStatus, Criterion, Track, User
 from ami.services import transition_call
 from applications.models import Administration, Membership, MembershipStatus, Proposal, ProposalStatus
 from applications.services import assign_reference_and_submit, transition_proposal
+from jury.algorithms.assignment import assign
 from jury.models import JuryMember, JuryRole, Review, ReviewStatus, Score
 from jury.services import decide_call
 
@@ -195,12 +197,22 @@ def build_jury(call, *, size, chair_email=None, member_email=None):
 
 
 def write_reviews(call, proposals, jurors, quality, rng):
-    """Each proposal is read by one pair (two jurors); juror offsets make some harsh, some lenient."""
+    """Reviews as the jury would give them, on an assignment computed by the portal's optimiser.
+
+    With pairs, a pair is one reviewing unit and both its members score the proposal. Juror
+    offsets make some jurors harsh and others lenient, as real juries are.
+    """
+    units = defaultdict(list)
+    for juror in jurors:
+        units[juror.pair_label or f"J{juror.pk}"].append(juror)
+    k = 1 if call.uses_pairs else call.reviews_per_proposal
+    plan = assign(items=[p.pk for p in proposals], reviewers=sorted(units), k=k, conflicts=set())
     criteria = list(call.criteria.all())
     offsets = {juror.pk: rng.gauss(0, 6) for juror in jurors}
-    pairs = [jurors[i : i + 2] for i in range(0, len(jurors), 2)]
-    for index, proposal in enumerate(proposals):
-        for juror in pairs[index % len(pairs)]:
+    by_pk = {proposal.pk: proposal for proposal in proposals}
+    for proposal_pk, unit in sorted(plan.pairs):
+        proposal = by_pk[proposal_pk]
+        for juror in units[unit]:
             review = Review.objects.create(
                 proposal=proposal,
                 juror=juror,

@@ -1,5 +1,6 @@
 """seed_demo reproduces DOMAIN.md's figures, deterministically and idempotently."""
 
+from collections import Counter
 from io import StringIO
 
 import pytest
@@ -54,6 +55,15 @@ def test_seed_demo_figures_and_idempotence(settings):
     assert call_2019.uses_pairs
     assert set(call_2019.jury_members.values_list("pair_label", flat=True)) == {"B1", "B2", "B3", "B4", "B5", "B6"}
     assert Review.objects.filter(proposal__call=call_2019, status="submitted").count() == 46 * 2
+    loads = Counter(Review.objects.filter(proposal__call=call_2019).values_list("juror__pair_label", flat=True))
+    assert (
+        max(loads.values()) - min(loads.values()) <= 2
+    )  # pair loads (2 reviews a proposal) differ by ≤ 1 proposal
+    pairs_of = {
+        (r.proposal_id, r.juror.pair_label)
+        for r in Review.objects.filter(proposal__call=call_2019).select_related("juror")
+    }
+    assert len(pairs_of) == 46  # each proposal is read by exactly one pair, both of its members
 
     rows = laureate_rows(call_2019)
     technical = [r for r in rows if r["accompagnement"] == "Accompagnement technique et métier"]
