@@ -110,3 +110,23 @@ def test_email_url_configures_smtp():
     assert config["EMAIL_PORT"] == 587
     assert config["EMAIL_USE_TLS"] is True
     assert config["EMAIL_HOST_USER"] == "user"
+
+
+def test_production_settings_pass_check_deploy():
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}}
+    env = {
+        **clean,
+        "DJANGO_SETTINGS_MODULE": "ami.settings",
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "ami.example.gouv.fr",
+        "SECRET_KEY": "k" * 20 + "-production-secret-with-enough-entropy-0123456789",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
