@@ -267,22 +267,7 @@ def seed_2019():
             "d'avenir. Les lauréats bénéficient d'un an d'accompagnement technique et métier, ou scientifique "
             "pour les projets les plus exploratoires."
         ),
-        tracks=[
-            (
-                "technique",
-                "Accompagnement technique et métier",
-                3_500_000,
-                11,
-                "Prototype fonctionnel et accompagnement de la transformation métier.",
-            ),
-            (
-                "scientifique",
-                "Accompagnement scientifique",
-                500_000,
-                4,
-                "Projets exploratoires, avec un institut de recherche ou une entreprise innovante.",
-            ),
-        ],
+        tracks=data.TRACKS_2019,
         pairs=True,
     )
     tracks = {track.code: track for track in call.tracks.all()}
@@ -391,22 +376,7 @@ def seed_demo_call():
             "Appel de démonstration, ouvert aux candidatures : déposez un projet avec le compte porteur de projet, "
             "puis suivez-le jusqu'à la décision du jury."
         ),
-        tracks=[
-            (
-                "technique",
-                "Accompagnement technique et métier",
-                3_500_000,
-                11,
-                "Prototype fonctionnel et accompagnement de la transformation métier.",
-            ),
-            (
-                "scientifique",
-                "Accompagnement scientifique",
-                500_000,
-                4,
-                "Projets exploratoires, avec un institut de recherche.",
-            ),
-        ],
+        tracks=data.TRACKS_2019,
         pairs=False,
     )
     transition_call(call=call, to_status=CallStatus.OPEN, by=staff)

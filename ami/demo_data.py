@@ -502,3 +502,9 @@ PROPOSAL_BODY = {
     "benefits": "Gain de temps pour les agents, délais réduits pour les usagers ; mesurés par le temps de traitement moyen et la satisfaction des agents.",
     "team": "Un chef de projet métier, deux agents experts du domaine, un data scientist de la direction du numérique du ministère.",
 }
+
+# The two support tracks of AMI 2 (DOMAIN.md): (code, name, envelope €, maximum laureates, description)
+TRACKS_2019 = [
+    ("technique", "Accompagnement technique et métier", 3_500_000, 11, "Prototype fonctionnel et accompagnement de la transformation métier."),
+    ("scientifique", "Accompagnement scientifique", 500_000, 4, "Projets exploratoires, avec un institut de recherche ou une entreprise innovante."),
+]
