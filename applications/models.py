@@ -8,6 +8,19 @@ from django.utils.translation import gettext_lazy as _
 from ami.models import Call, Track
 
 
+class AdministrationQuerySet(models.QuerySet):
+    def search(self, query):
+        """Approved administrations whose name, acronym or ministry contains `query`."""
+        query = query.strip()
+        approved = self.filter(approved=True)
+        if not query:
+            return approved.none()
+        return approved.filter(Q(name__icontains=query) | Q(acronym__icontains=query) | Q(ministry__icontains=query))
+
+    def of_active_member(self, user):
+        return self.filter(memberships__user=user, memberships__status=MembershipStatus.ACTIVE)
+
+
 class AdministrationKind(models.TextChoices):
     CENTRAL = "central", _("Direction d'administration centrale")
     DECONCENTRATED = "deconcentrated", _("Service déconcentré")
@@ -23,17 +36,19 @@ class Administration(models.Model):
     kind = models.CharField(_("type"), max_length=20, choices=AdministrationKind.choices)
     ministry = models.CharField(_("ministère de tutelle"), max_length=200)
     approved = models.BooleanField(
-        _("validée"), default=True, help_text=_("Une administration proposée par un agent attend la validation des équipes du programme.")
+        _("validée"),
+        default=True,
+        help_text=_("Une administration proposée par un agent attend la validation des équipes du programme."),
     )
+
+    objects = AdministrationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("administration")
         verbose_name_plural = _("administrations")
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=AdministrationKind.values), name="administration_kind_known"
-            )
+            models.CheckConstraint(condition=Q(kind__in=AdministrationKind.values), name="administration_kind_known")
         ]
 
     def __str__(self):
@@ -46,6 +61,25 @@ class MembershipStatus(models.TextChoices):
     REVOKED = "revoked", _("Retiré")
 
 
+class MembershipQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=MembershipStatus.ACTIVE)
+
+    def pending(self):
+        return self.filter(status=MembershipStatus.PENDING)
+
+    def confirmable_by(self, user):
+        """Memberships `user` may confirm: staff any; active members those of their own administrations."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(
+            administration__memberships__user=user,
+            administration__memberships__status=MembershipStatus.ACTIVE,
+        )
+
+
 class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     administration = models.ForeignKey(Administration, on_delete=models.CASCADE, related_name="memberships")
@@ -55,6 +89,8 @@ class Membership(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("appartenance")
@@ -79,9 +115,19 @@ class ProposalStatus(models.TextChoices):
 
 PROPOSAL_TRANSITIONS = {
     ProposalStatus.DRAFT: {ProposalStatus.SUBMITTED, ProposalStatus.WITHDRAWN},
-    ProposalStatus.SUBMITTED: {ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN, ProposalStatus.ELIGIBLE, ProposalStatus.INELIGIBLE},
+    ProposalStatus.SUBMITTED: {
+        ProposalStatus.DRAFT,
+        ProposalStatus.WITHDRAWN,
+        ProposalStatus.ELIGIBLE,
+        ProposalStatus.INELIGIBLE,
+    },
     ProposalStatus.WITHDRAWN: {ProposalStatus.DRAFT},
-    ProposalStatus.ELIGIBLE: {ProposalStatus.INELIGIBLE, ProposalStatus.LAUREATE, ProposalStatus.WAITING_LIST, ProposalStatus.NOT_SELECTED},
+    ProposalStatus.ELIGIBLE: {
+        ProposalStatus.INELIGIBLE,
+        ProposalStatus.LAUREATE,
+        ProposalStatus.WAITING_LIST,
+        ProposalStatus.NOT_SELECTED,
+    },
     ProposalStatus.INELIGIBLE: {ProposalStatus.ELIGIBLE},
     ProposalStatus.LAUREATE: {ProposalStatus.WAITING_LIST, ProposalStatus.NOT_SELECTED},
     ProposalStatus.WAITING_LIST: {ProposalStatus.LAUREATE, ProposalStatus.NOT_SELECTED},
@@ -114,11 +160,17 @@ class Proposal(models.Model):
     problem = models.TextField(_("problème à résoudre et personnes concernées"), max_length=6000, blank=True)
     data_description = models.TextField(_("données disponibles"), max_length=6000, blank=True)
     ai_approach = models.TextField(_("approche par l'intelligence artificielle"), max_length=6000, blank=True)
-    expected_benefits = models.TextField(_("bénéfices attendus pour les agents et les usagers"), max_length=6000, blank=True)
+    expected_benefits = models.TextField(
+        _("bénéfices attendus pour les agents et les usagers"), max_length=6000, blank=True
+    )
     team = models.TextField(_("équipe et gouvernance"), max_length=6000, blank=True)
     requested_amount_eur = models.PositiveIntegerField(_("accompagnement demandé (€)"), null=True, blank=True)
     requested_track = models.ForeignKey(
-        Track, null=True, blank=True, on_delete=models.PROTECT, related_name="requested_by",
+        Track,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requested_by",
         verbose_name=_("parcours demandé"),
     )
     status = models.CharField(_("statut"), max_length=20, choices=ProposalStatus.choices, default=ProposalStatus.DRAFT)

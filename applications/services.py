@@ -1,11 +1,31 @@
 """Business actions on proposals. Each function lists its side effects."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from applications.models import PROPOSAL_TRANSITIONS, Proposal, ProposalStatus, ProposalTransition
+from applications import rules
+from applications.models import (
+    PROPOSAL_TRANSITIONS,
+    Administration,
+    Membership,
+    MembershipStatus,
+    Proposal,
+    ProposalStatus,
+    ProposalTransition,
+)
+
+# The proposal fields an applicant edits in a draft (everything else belongs to the workflow).
+DRAFT_FIELDS = (
+    "title", "summary", "problem", "data_description", "ai_approach", "team",
+    "expected_benefits", "requested_amount_eur", "requested_track",
+)
+
+
+class DraftConflict(ValidationError):
+    """The draft changed since the editor loaded it: nothing was saved."""
 
 
 @transaction.atomic
@@ -51,3 +71,109 @@ def assign_reference_and_submit(*, proposal, by=None, at=None):
     proposal.submitted_at = at or timezone.now()
     proposal.save(update_fields=["reference", "submitted_at", "updated_at"])
     return transition_proposal(proposal=proposal, to_status=ProposalStatus.SUBMITTED, by=by)
+
+
+@transaction.atomic
+def request_membership(*, user, administration):
+    """Asks to join `administration`; returns the membership (an existing one is returned unchanged,
+    except a revoked one, which asks again).
+
+    Side effects: creates (or moves back to pending) one Membership row in status PENDING.
+    """
+    membership, created = Membership.objects.select_for_update().get_or_create(
+        user=user, administration=administration, defaults={"status": MembershipStatus.PENDING}
+    )
+    if not created and membership.status == MembershipStatus.REVOKED:
+        membership.status = MembershipStatus.PENDING
+        membership.confirmed_by, membership.confirmed_at = None, None
+        membership.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+    return membership
+
+
+@transaction.atomic
+def propose_administration(*, user, name, kind, ministry, acronym=""):
+    """Proposes an administration missing from the registry and asks to join it.
+
+    Side effects: creates one Administration with approved=False (programme staff validate it)
+    and one pending Membership for `user`.
+    """
+    administration = Administration.objects.create(
+        name=name.strip(), acronym=acronym.strip(), kind=kind, ministry=ministry.strip(), approved=False
+    )
+    return administration, request_membership(user=user, administration=administration)
+
+
+def confirm_membership(*, membership, by):
+    """Confirms a pending membership on behalf of `by` (staff, or an active member of the same administration).
+
+    Side effects: one conditional UPDATE of the membership (status ACTIVE, confirmed_by, confirmed_at);
+    nothing when it was no longer pending. Raises PermissionDenied (nothing saved) for anyone else.
+    Returns True when this call confirmed it.
+    """
+    if not rules.can_confirm_membership(by, membership):
+        raise PermissionDenied(_("Seul un membre confirmé de cette administration peut confirmer ses membres."))
+    now = timezone.now()
+    confirmed = Membership.objects.filter(pk=membership.pk, status=MembershipStatus.PENDING).update(
+        status=MembershipStatus.ACTIVE, confirmed_by=by, confirmed_at=now
+    )
+    if confirmed:
+        membership.status, membership.confirmed_by, membership.confirmed_at = MembershipStatus.ACTIVE, by, now
+    return bool(confirmed)
+
+
+@transaction.atomic
+def start_draft(*, call, administration, by, force_new=False, title=""):
+    """Returns the administration's draft for `call`, creating one when there is none (or when `force_new`).
+
+    Returns (proposal, created). Side effects: locks the call row so that two colleagues clicking at
+    the same time get one draft; creates at most one Proposal in status DRAFT.
+    Raises ValidationError (nothing saved) when the call is not open.
+    """
+    from ami.models import Call
+
+    call = Call.objects.select_for_update().get(pk=call.pk)
+    if not call.is_open:
+        raise ValidationError(
+            _("Cet appel n'est pas ouvert aux candidatures : il n'est pas possible d'y créer un projet."),
+            code="call_not_open",
+        )
+    if not force_new:
+        existing = Proposal.objects.filter(call=call, administration=administration, status=ProposalStatus.DRAFT)
+        draft = existing.order_by("-updated_at", "-pk").first()
+        if draft is not None:
+            return draft, False
+    proposal = Proposal.objects.create(
+        call=call, administration=administration, created_by=by,
+        title=title.strip() or _("Projet sans titre"), status=ProposalStatus.DRAFT,
+    )
+    return proposal, True
+
+
+def save_draft(*, proposal, data, version, by):
+    """Saves the editable fields of a draft if nobody saved it since `version` was read.
+
+    `data` maps names of DRAFT_FIELDS to cleaned values (other keys are ignored); `by` is kept for
+    the audit trail of later steps. Side effects: one conditional UPDATE of the proposal that
+    increments its version; nothing at all on a version conflict (raises DraftConflict) or when
+    the proposal is no longer a draft (raises ValidationError). Returns the new version.
+    """
+    values = {name: data[name] for name in DRAFT_FIELDS if name in data}
+    updated = Proposal.objects.filter(pk=proposal.pk, version=version, status=ProposalStatus.DRAFT).update(
+        **values, version=F("version") + 1, updated_at=timezone.now()
+    )
+    if not updated:
+        current = Proposal.objects.filter(pk=proposal.pk).values_list("status", flat=True).first()
+        if current != ProposalStatus.DRAFT:
+            raise ValidationError(
+                _("Ce projet n'est plus un brouillon : il ne peut plus être modifié."), code="not_draft"
+            )
+        raise DraftConflict(
+            _("Un membre de votre administration a modifié ce brouillon pendant que vous le modifiiez. "
+              "Vos modifications ne sont pas enregistrées : elles restent affichées ci-dessous. "
+              "Copiez-les, rechargez la page pour voir la version enregistrée, puis reportez-les."),
+            code="conflict",
+        )
+    for name, value in values.items():
+        setattr(proposal, name, value)
+    proposal.version = version + 1
+    return proposal.version

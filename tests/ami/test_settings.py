@@ -113,7 +113,11 @@ def test_email_url_configures_smtp():
 
 
 def test_production_settings_pass_check_deploy():
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     env = {
         **clean,
         "DJANGO_SETTINGS_MODULE": "ami.settings",

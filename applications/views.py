@@ -1,0 +1,269 @@
+"""The applicant journey: joining an administration, "Mes projets", drafting a proposal."""
+
+import copy
+from itertools import groupby
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ami.models import Call, CallStatus
+from applications import rules, services
+from applications.forms import (
+    AdministrationSearchForm,
+    JoinAdministrationForm,
+    JoinPostForm,
+    NewDraftForm,
+    ProposalDraftForm,
+    ProposeAdministrationForm,
+)
+from applications.models import Administration, Membership, Proposal, ProposalStatus
+
+SEARCH_LIMIT = 20
+
+
+def _breadcrumb(current, *links):
+    return {"links": [{"url": url, "title": title} for url, title in links], "current": current}
+
+
+# Joining an administration
+
+
+@login_required
+def my_administration(request):
+    memberships = Membership.objects.filter(user=request.user).select_related("administration")
+    search = AdministrationSearchForm(request.GET or None)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    results = Administration.objects.search(query)[:SEARCH_LIMIT] if query else Administration.objects.none()
+    context = {
+        "memberships": memberships,
+        "has_active": any(m.status == "active" for m in memberships),
+        "show_members_link": any(m.status == "active" for m in memberships),
+        "search_form": search,
+        "query": query,
+        "join_form": JoinAdministrationForm(results=results) if query else None,
+        "results_count": len(results) if query else 0,
+        "suggestions": Administration.objects.filter(approved=True).values_list("name", flat=True),
+        "breadcrumb_data": _breadcrumb(_("Mon administration")),
+    }
+    return render(request, "applications/my_administration.html", context)
+
+
+@login_required
+@require_POST
+def join_administration(request):
+    form = JoinPostForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choisissez votre administration dans la liste."))
+        return redirect("applications:my_administration")
+    administration = form.cleaned_data["administration"]
+    membership = services.request_membership(user=request.user, administration=administration)
+    if membership.status == "active":
+        messages.info(request, _("Vous êtes déjà membre de %(name)s.") % {"name": administration})
+    else:
+        messages.success(request, _(
+            "Votre demande pour rejoindre %(name)s est envoyée : "
+            "un membre de cette administration ou l'équipe du programme la confirmera."
+        ) % {"name": administration})
+    return redirect("applications:my_administration")
+
+
+@login_required
+def propose_administration(request):
+    form = ProposeAdministrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        administration, _membership = services.propose_administration(user=request.user, **form.cleaned_data)
+        messages.success(request, _(
+            "Votre proposition « %(name)s » est enregistrée : "
+            "l'équipe du programme la validera, puis confirmera votre appartenance."
+        ) % {"name": administration.name})
+        return redirect("applications:my_administration")
+    context = {
+        "form": form,
+        "breadcrumb_data": _breadcrumb(_("Proposer une administration"),
+                                       (reverse("applications:my_administration"), _("Mon administration"))),
+    }
+    return render(request, "applications/propose_administration.html", context)
+
+
+@login_required
+def members(request):
+    if not request.user.is_staff and rules.needs_membership(request.user):
+        raise Http404(_("Vous n'êtes membre confirmé d'aucune administration."))
+    confirmable = Membership.objects.confirmable_by(request.user).exclude(user=request.user)
+    pending = (confirmable.pending().select_related("user", "administration")
+               .order_by("administration__name", "created_at"))
+    administrations = (Administration.objects.all() if request.user.is_staff
+                       else Administration.objects.of_active_member(request.user))
+    active = (Membership.objects.active().filter(administration__in=administrations)
+              .select_related("user", "administration").order_by("administration__name", "user__last_name"))
+    context = {
+        "pending": pending,
+        "active": active,
+        "show_members_link": True,
+        "breadcrumb_data": _breadcrumb(
+            _("Membres"), (reverse("applications:my_administration"), _("Mon administration"))
+        ),
+    }
+    return render(request, "applications/members.html", context)
+
+
+@login_required
+@require_POST
+def confirm_member(request, pk):
+    membership = get_object_or_404(
+        Membership.objects.confirmable_by(request.user).pending().select_related("user", "administration"), pk=pk
+    )
+    try:
+        services.confirm_membership(membership=membership, by=request.user)
+    except PermissionDenied:
+        raise Http404 from None
+    messages.success(request, _("%(user)s est maintenant membre de %(name)s.") % {
+        "user": membership.user, "name": membership.administration})
+    return redirect("applications:members")
+
+
+# Mes projets
+
+
+@login_required
+def my_proposals(request):
+    administrations = list(Administration.objects.of_active_member(request.user))
+    proposals = (Proposal.objects.visible_to(request.user).filter(administration__in=administrations)
+                 .select_related("call", "administration").order_by("-call__opens_at", "call_id", "-updated_at"))
+    by_call = {call: list(items) for call, items in groupby(proposals, key=lambda p: p.call)}
+    if administrations:
+        for call in Call.objects.filter(status=CallStatus.OPEN).exclude(pk__in=[c.pk for c in by_call]):
+            by_call[call] = []
+    # Open calls first (where there is work to do), then the most recent.
+    ordered = sorted(by_call, key=lambda call: (not call.is_open, -call.opens_at.timestamp()))
+    groups = [{"call": call, "proposals": by_call[call]} for call in ordered]
+    context = {
+        "groups": groups,
+        "administrations": administrations,
+        "show_members_link": bool(administrations),
+        "breadcrumb_data": _breadcrumb(_("Mes projets")),
+    }
+    return render(request, "applications/my_proposals.html", context)
+
+
+# Drafts
+
+
+def _new_draft_context(request, call, form, error=""):
+    drafts = (Proposal.objects.visible_to(request.user)
+              .filter(call=call, status=ProposalStatus.DRAFT, administration__in=form.fields["administration"].queryset)
+              .select_related("administration") if form else Proposal.objects.none())
+    return {
+        "call": call, "form": form, "error": error, "drafts": drafts,
+        "breadcrumb_data": _breadcrumb(_("Nouveau projet"), (reverse("applications:my_proposals"), _("Mes projets"))),
+    }
+
+
+@login_required
+def new_draft(request, call_slug):
+    call = get_object_or_404(Call.objects.visible_to(request.user), slug=call_slug)
+    if not call.is_open:
+        error = _("L'appel « %(call)s » n'est pas ouvert aux candidatures (%(status)s) : "
+                  "il n'est pas possible d'y créer un projet.") % {
+                      "call": call.title, "status": call.get_status_display()}
+        return render(request, "applications/new_draft.html", _new_draft_context(request, call, None, error))
+    administrations = Administration.objects.of_active_member(request.user)
+    if not administrations:
+        messages.warning(request, _("Rejoignez d'abord votre administration pour créer un projet."))
+        return redirect("applications:my_administration")
+    has_draft = Proposal.objects.filter(
+        call=call, administration__in=administrations, status=ProposalStatus.DRAFT
+    ).exists()
+    form = NewDraftForm(request.POST or None, administrations=administrations, show_force_new=has_draft)
+    if request.method == "POST" and form.is_valid():
+        try:
+            proposal, created = services.start_draft(
+                call=call, administration=form.cleaned_data["administration"], by=request.user,
+                force_new=form.cleaned_data["force_new"], title=form.cleaned_data["title"],
+            )
+        except ValidationError as error:
+            context = _new_draft_context(request, call, None, error.message)
+            return render(request, "applications/new_draft.html", context)
+        if created:
+            messages.success(request, _("Brouillon créé : il est enregistré automatiquement pendant la saisie."))
+        else:
+            messages.info(request, _(
+                "Votre administration a déjà un brouillon pour cet appel : vous le reprenez ci-dessous."))
+        return redirect("applications:edit_draft", pk=proposal.pk)
+    return render(request, "applications/new_draft.html", _new_draft_context(request, call, form))
+
+
+def _editable_proposal(request, pk):
+    """The draft, fetched through the per-user queryset: outsiders get 404, staff who are not members 403."""
+    proposal = get_object_or_404(
+        Proposal.objects.visible_to(request.user).select_related("call", "administration").distinct(), pk=pk
+    )
+    if not rules.is_active_member(request.user, proposal.administration_id):
+        raise PermissionDenied(_("Seuls les membres de l'administration porteuse modifient ce projet."))
+    return proposal
+
+
+@login_required
+def edit_draft(request, pk):
+    proposal = _editable_proposal(request, pk)
+    if not rules.is_editable_draft(proposal):
+        messages.error(request, _("Ce projet ne peut plus être modifié : ce n'est plus un brouillon, "
+                                  "ou l'appel n'est plus ouvert aux candidatures."))
+        return redirect("applications:my_proposals")
+    # The form works on a copy, so that the page's heading keeps the saved title whatever was typed.
+    form = ProposalDraftForm(request.POST or None, instance=copy.copy(proposal))
+    form.helper.attrs = {"data-autosave-url": reverse("applications:autosave_draft", args=[proposal.pk]),
+                         "data-proposal": str(proposal.pk)}
+    refusal = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_draft(proposal=proposal, data=form.draft_data(), version=form.cleaned_data["version"],
+                                by=request.user)
+        except ValidationError as error:
+            refusal = error.message  # shown above the form, which keeps the typed text
+        else:
+            messages.success(request, _("Brouillon enregistré."))
+            return redirect("applications:edit_draft", pk=proposal.pk)
+    context = {
+        "proposal": proposal,
+        "form": form,
+        "refusal": refusal,
+        "breadcrumb_data": _breadcrumb(proposal.title, (reverse("applications:my_proposals"), _("Mes projets"))),
+    }
+    return render(request, "applications/edit_draft.html", context)
+
+
+@require_POST
+def autosave_draft(request, pk):
+    """JSON for static/js/autosave.js: 200 saved, 400 invalid, 403 signed out, 404 unknown, 409 conflict."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": _("Votre session a expiré."), "session_expired": True}, status=403)
+    try:
+        proposal = _editable_proposal(request, pk)
+    except (Http404, PermissionDenied):
+        return JsonResponse({"error": _("Ce projet est introuvable.")}, status=404)
+    if not rules.is_editable_draft(proposal):
+        return JsonResponse({"error": _("Ce projet n'est plus un brouillon modifiable.")}, status=400)
+    form = ProposalDraftForm(request.POST, instance=proposal)
+    if not form.is_valid():
+        first = next(iter(form.errors.items()))
+        label = form.fields[first[0]].label if first[0] in form.fields else ""
+        return JsonResponse({"error": f"{label} : {first[1][0]}" if label else first[1][0],
+                             "errors": form.errors.get_json_data()}, status=400)
+    try:
+        version = services.save_draft(proposal=proposal, data=form.draft_data(), version=form.cleaned_data["version"],
+                                      by=request.user)
+    except services.DraftConflict as error:
+        return JsonResponse({"error": error.message, "conflict": True}, status=409)
+    except ValidationError as error:
+        return JsonResponse({"error": error.message}, status=400)
+    return JsonResponse({"saved_at": timezone.localtime().strftime("%H:%M"), "version": version})
+
+
