@@ -25,6 +25,8 @@ from jury.services import decide_call
 PARIS = ZoneInfo("Europe/Paris")
 DEMO_PASSWORD = "demo-ami-ia-2019"
 _HASHED = {}
+# Hidden true quality on 0–100: the real laureates stand clearly above the rest.
+LAUREATE, OTHER = (82, 95), (25, 62)
 ANNOUNCED_PATH = [
     CallStatus.OPEN,
     CallStatus.CLOSED,
@@ -275,9 +277,9 @@ def seed_2019():
     proposals, quality = [], {}
     laureate_admins = [administration(key) for key, *_ in data.LAUREATES_2019]
     for admin, (_key, track_code, title, summary, amount) in zip(laureate_admins, data.LAUREATES_2019, strict=True):
-        proposal = _submitted(call, admin, title, summary, tracks[track_code], amount, rng, staff)
-        quality[proposal.pk] = rng.uniform(82, 95)
-        proposals.append(proposal)
+        proposals.append(
+            _scored(call, admin, title, summary, tracks[track_code], amount, rng, staff, quality, LAUREATE)
+        )
     others = [a for a in Administration.objects.order_by("name") if a not in laureate_admins]
     others = rng.sample(others, 23)  # 15 + 23 = 38 administrations
     authors = others + others[:8]  # 8 of them submit twice: 46 proposals
@@ -286,10 +288,20 @@ def seed_2019():
         track = tracks["scientifique"] if rng.random() < 0.2 else tracks["technique"]
         amount = rng.randrange(80, 200) * 1000 if track.code == "scientifique" else rng.randrange(150, 450) * 1000
         summary = f"{admin.acronym or admin.name} souhaite {aim}."
-        proposal = _submitted(call, admin, title, summary, track, amount, rng, staff)
-        quality[proposal.pk] = rng.uniform(25, 62)
-        proposals.append(proposal)
+        proposals.append(_scored(call, admin, title, summary, track, amount, rng, staff, quality, OTHER))
     jurors = build_jury(call, size=12, chair_email="president@demo.ami-ia.fr", member_email="jure@demo.ami-ia.fr")
+    _review_decide_announce(call, proposals, jurors, quality, rng, staff)
+
+
+def _scored(call, admin, title, summary, track, amount, rng, by, quality, quality_range):
+    """Submits a proposal and draws its hidden true quality (what the simulated jurors perceive)."""
+    proposal = _submitted(call, admin, title, summary, track, amount, rng, by)
+    quality[proposal.pk] = rng.uniform(*quality_range)
+    return proposal
+
+
+def _review_decide_announce(call, proposals, jurors, quality, rng, staff):
+    """The end of a seeded call: the jury's reviews, the chair's decisions, the announcement."""
     write_reviews(call, proposals, jurors, quality, rng)
     transition_call(call=call, to_status=CallStatus.DELIBERATION, by=staff)
     decide_call(call=call, by=jurors[0].user)
@@ -339,22 +351,16 @@ def seed_2018():
     proposals, quality = [], {}
     laureate_admins = [administration(key) for key, *_ in data.LAUREATES_2018]
     for admin, (_key, title, summary, amount) in zip(laureate_admins, data.LAUREATES_2018, strict=True):
-        proposal = _submitted(call, admin, title, summary, track, amount, rng, staff)
-        quality[proposal.pk] = rng.uniform(82, 95)
-        proposals.append(proposal)
+        proposals.append(_scored(call, admin, title, summary, track, amount, rng, staff, quality, LAUREATE))
     pool = list(Administration.objects.order_by("name"))
     for index in range(46):
         admin = pool[rng.randrange(len(pool))]
         title, aim = data.THEMES[index % len(data.THEMES)]
         summary = f"{admin.acronym or admin.name} souhaite {aim}."
-        proposal = _submitted(call, admin, title, summary, track, rng.randrange(150, 400) * 1000, rng, staff)
-        quality[proposal.pk] = rng.uniform(25, 62)
-        proposals.append(proposal)
+        amount = rng.randrange(150, 400) * 1000
+        proposals.append(_scored(call, admin, title, summary, track, amount, rng, staff, quality, OTHER))
     jurors = build_jury(call, size=10)
-    write_reviews(call, proposals, jurors, quality, rng)
-    transition_call(call=call, to_status=CallStatus.DELIBERATION, by=staff)
-    decide_call(call=call, by=jurors[0].user)
-    transition_call(call=call, to_status=CallStatus.ANNOUNCED, by=staff)
+    _review_decide_announce(call, proposals, jurors, quality, rng, staff)
 
 
 @transaction.atomic

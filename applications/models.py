@@ -61,15 +61,10 @@ class MembershipStatus(models.TextChoices):
     REVOKED = "revoked", _("Retiré")
 
 
-class MembershipQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(status=MembershipStatus.ACTIVE)
+class AdministrationScopedQuerySet(models.QuerySet):
+    """Rows that belong to an administration: staff see all, its active members theirs, others none."""
 
-    def pending(self):
-        return self.filter(status=MembershipStatus.PENDING)
-
-    def confirmable_by(self, user):
-        """Memberships `user` may confirm: staff any; active members those of their own administrations."""
+    def of_administrations_of(self, user):
         if not user.is_authenticated:
             return self.none()
         if user.is_staff:
@@ -78,6 +73,18 @@ class MembershipQuerySet(models.QuerySet):
             administration__memberships__user=user,
             administration__memberships__status=MembershipStatus.ACTIVE,
         )
+
+
+class MembershipQuerySet(AdministrationScopedQuerySet):
+    def active(self):
+        return self.filter(status=MembershipStatus.ACTIVE)
+
+    def pending(self):
+        return self.filter(status=MembershipStatus.PENDING)
+
+    def confirmable_by(self, user):
+        """Memberships `user` may confirm: staff any; active members those of their own administrations."""
+        return self.of_administrations_of(user)
 
 
 class Membership(models.Model):
@@ -135,17 +142,10 @@ PROPOSAL_TRANSITIONS = {
 }
 
 
-class ProposalQuerySet(models.QuerySet):
+class ProposalQuerySet(AdministrationScopedQuerySet):
     def visible_to(self, user):
         """Staff see all; members see their administrations' proposals; nobody else sees any."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_staff:
-            return self.all()
-        return self.filter(
-            administration__memberships__user=user,
-            administration__memberships__status=MembershipStatus.ACTIVE,
-        )
+        return self.of_administrations_of(user)
 
     def submitted(self):
         return self.exclude(status__in=[ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN])
