@@ -18,7 +18,10 @@ from ami.env import (
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-DEBUG = env_bool("DEBUG", False)
+# DEBUG is on by default only on the embedded SQLite default (a developer's checkout, `make run`);
+# as soon as DATABASE_URL names a real database it is off unless said otherwise, so a production
+# deployment that forgets DEBUG still refuses to start without its SECRET_KEY.
+DEBUG = env_bool("DEBUG", not env_str("DATABASE_URL"))
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:

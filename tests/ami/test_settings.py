@@ -62,6 +62,23 @@ def test_urls_switch_to_postgresql_and_redis():
     }
 
 
+def test_debug_defaults_on_only_on_the_embedded_database():
+    embedded = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.DEBUG)"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}},
+            "DJANGO_SETTINGS_MODULE": "ami.settings",
+        },
+    )
+    assert embedded.stdout.strip() == "True", embedded.stderr
+    real = probe(DATABASE_URL="postgres://ami@db.example:5432/portal")
+    assert real.returncode != 0
+    assert "SECRET_KEY is required" in real.stderr
+
+
 def test_production_refuses_to_start_without_secret_key():
     result = probe(DEBUG="0")
     assert result.returncode != 0
