@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, Sum
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -126,6 +127,10 @@ class Call(models.Model):
     )
     max_file_mb = models.PositiveSmallIntegerField(_("taille maximale d'un fichier (Mo)"), default=10)
     max_total_mb = models.PositiveSmallIntegerField(_("taille maximale par projet (Mo)"), default=30)
+    review_deadline = models.DateTimeField(_("date limite des évaluations du jury"), null=True, blank=True)
+    cloned_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("copié de")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -153,6 +158,11 @@ class Call(models.Model):
     @property
     def is_open(self):
         return self.status == CallStatus.OPEN
+
+    def accepts_submissions(self, at=None):
+        """Open, and the deadline (an aware instant, compared in UTC whatever the time zone) not passed."""
+        at = at or timezone.now()
+        return self.status == CallStatus.OPEN and self.opens_at <= at < self.closes_at
 
     def weights_total(self):
         return self.criteria.aggregate(total=Sum("weight"))["total"] or 0
@@ -228,3 +238,90 @@ class Criterion(models.Model):
 
     def rubric_levels(self):
         return list(enumerate(self.rubric))
+
+
+class EligibilityQuestion(models.Model):
+    """A yes/no question of the call; one answer makes a proposal ineligible."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="eligibility_questions")
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+    text = models.CharField(_("question"), max_length=300)
+    help_text = models.CharField(_("aide"), max_length=500, blank=True)
+    ineligible_answer = models.BooleanField(
+        _("réponse qui rend le projet irrecevable"),
+        help_text=_("Coché : répondre « oui » rend le projet irrecevable ; décoché : répondre « non »."),
+    )
+
+    class Meta:
+        verbose_name = _("question de recevabilité")
+        verbose_name_plural = _("questions de recevabilité")
+        ordering = ["call", "position", "id"]
+
+    def __str__(self):
+        return self.text
+
+    def makes_ineligible(self, answer):
+        return answer is not None and bool(answer) == self.ineligible_answer
+
+
+class AuditEvent(models.Model):
+    """One entry of the tamper-evident audit trail: each row hashes its content and the previous hash.
+
+    Written only through ami.audit.record(); ami.audit.verify() recomputes the chain.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=60, db_index=True)
+    call = models.ForeignKey(Call, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events")
+    target_type = models.CharField(max_length=60, blank=True)
+    target_id = models.CharField(max_length=40, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("entrée du journal d'audit")
+        verbose_name_plural = _("journal d'audit")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_type}:{self.target_id}"
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", _("En attente d'envoi")
+    SENT = "sent", _("Envoyé")
+    FAILED = "failed", _("Échec")
+
+
+class OutboundEmail(models.Model):
+    """Mail is a row before it is a message: `key` makes each message exist once, the row lock sends it once."""
+
+    key = models.CharField(max_length=200, unique=True)
+    to = models.EmailField()
+    subject = models.CharField(max_length=250)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    attachment_path = models.CharField(max_length=300, blank=True, help_text="Path inside MEDIA_ROOT.")
+    attachment_name = models.CharField(max_length=150, blank=True)
+    call = models.ForeignKey(Call, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails")
+    status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("courriel")
+        verbose_name_plural = _("courriels")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="outbox_status")]
+
+    def __str__(self):
+        return f"{self.key} → {self.to} ({self.status})"

@@ -161,7 +161,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_DEFAULT_QUEUE", "celery")
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    "flush-outbox": {"task": "ami.flush_outbox", "schedule": 300.0},
+}
 
 # Mail: the console unless EMAIL_URL (or Django's EMAIL_* variables) say otherwise.
 EMAIL_URL = env_str("EMAIL_URL")

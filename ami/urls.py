@@ -45,6 +45,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("compte/", include(account_patterns)),
     path("", include("applications.urls")),
+    path("equipe/", include("ami.staff_urls")),
+    path("equipe/", include("jury.urls_staff")),
+    path("jury/", include("jury.urls_reviewer")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,7 @@
 """What administrations bring: the registry of administrations, their members, their proposals."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -173,6 +175,11 @@ class Proposal(models.Model):
         related_name="requested_by",
         verbose_name=_("parcours demandé"),
     )
+    eligibility_answers = models.JSONField(
+        _("réponses aux questions de recevabilité"), default=dict, blank=True,
+        help_text="{question id (str): true/false}",
+    )
+    expertise_tags = models.JSONField(_("thèmes d'expertise"), default=list, blank=True)
     status = models.CharField(_("statut"), max_length=20, choices=ProposalStatus.choices, default=ProposalStatus.DRAFT)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     version = models.PositiveIntegerField(default=1)
@@ -210,3 +217,99 @@ class ProposalTransition(models.Model):
 
     def __str__(self):
         return f"{self.proposal_id}: {self.from_status} → {self.to_status}"
+
+
+def attachment_path(instance, filename):
+    """Random names under MEDIA_ROOT (never served statically): the original name is kept in the row only."""
+    return f"attachments/{instance.proposal.call_id}/{instance.proposal_id}/{uuid.uuid4().hex}.pdf"
+
+
+class AttachmentQuerySet(AdministrationScopedQuerySet):
+    def of_administrations_of(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(
+            proposal__administration__memberships__user=user,
+            proposal__administration__memberships__status=MembershipStatus.ACTIVE,
+        )
+
+    def current(self):
+        return self.filter(replaced_at__isnull=True)
+
+
+class Attachment(models.Model):
+    """A PDF of a proposal. Replacing one keeps the old row (replaced_at set) in the history."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="attachments")
+    label = models.CharField(_("description de la pièce"), max_length=150, blank=True)
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(_("nom du fichier"), max_length=150)
+    size = models.PositiveIntegerField(_("taille (octets)"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by"
+    )
+    replaced_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AttachmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pièce jointe")
+        verbose_name_plural = _("pièces jointes")
+        ordering = ["proposal", "uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class SubmissionQuerySet(AdministrationScopedQuerySet):
+    def of_administrations_of(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(
+            proposal__administration__memberships__user=user,
+            proposal__administration__memberships__status=MembershipStatus.ACTIVE,
+        )
+
+
+def receipt_path(instance, filename):
+    return f"receipts/{instance.proposal.call_id}/{instance.proposal_id}/{uuid.uuid4().hex}.pdf"
+
+
+class Submission(models.Model):
+    """An immutable snapshot of a proposal as submitted: what the jury reads. Resubmitting adds one."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="submissions")
+    number = models.PositiveSmallIntegerField(_("dépôt n°"))
+    proposal_version = models.PositiveIntegerField(
+        help_text="The draft version that was submitted: the same version submits once (double click, replay)."
+    )
+    snapshot = models.JSONField()
+    sha256 = models.CharField(_("empreinte SHA-256"), max_length=64)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("déposé le"))
+    receipt_pdf = models.FileField(upload_to=receipt_path, max_length=200, blank=True)
+
+    objects = SubmissionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("dépôt")
+        verbose_name_plural = _("dépôts")
+        ordering = ["proposal", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "proposal_version"], name="submission_once_per_version"),
+            models.UniqueConstraint(fields=["proposal", "number"], name="submission_number_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.proposal} — {self.number}"

@@ -2,11 +2,11 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from ami.models import Call, Criterion, Track
-from applications.models import Proposal
+from applications.models import Membership, MembershipStatus, Proposal
 
 
 class JuryRole(models.TextChoices):
@@ -21,6 +21,7 @@ class JuryMember(models.Model):
     pair_label = models.CharField(_("binôme"), max_length=20, blank=True)
     expertise = models.JSONField(_("expertises"), default=list, blank=True)
     charter_accepted_at = models.DateTimeField(_("charte acceptée le"), null=True, blank=True)
+    max_load = models.PositiveSmallIntegerField(_("nombre maximal de projets à évaluer"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("membre du jury")
@@ -36,6 +37,7 @@ class JuryMember(models.Model):
 
 
 class ReviewStatus(models.TextChoices):
+    ASSIGNED = "assigned", _("Non commencée")
     DRAFT = "draft", _("Brouillon")
     SUBMITTED = "submitted", _("Soumise")
 
@@ -46,14 +48,44 @@ class Recommendation(models.TextChoices):
     NO = "no", _("À ne pas retenir")
 
 
+class ReviewQuerySet(models.QuerySet):
+    def without_conflicts(self):
+        """Drops the reviews whose juror has a conflict of interest with the proposal.
+
+        Declared or staff conflicts are rows; automatic ones are computed here, every time, from the
+        juror's active memberships (their administration, or its ministry when the call says so),
+        so that a membership confirmed after the assignment still hides the proposal.
+        """
+        declared = Conflict.objects.filter(juror=OuterRef("juror"), proposal=OuterRef("proposal"))
+        active = Membership.objects.filter(user=OuterRef("juror__user"), status=MembershipStatus.ACTIVE)
+        same_administration = active.filter(administration=OuterRef("proposal__administration"))
+        same_ministry = active.filter(administration__ministry=OuterRef("proposal__administration__ministry"))
+        return self.exclude(Exists(declared)).exclude(Exists(same_administration)).exclude(
+            Q(proposal__call__conflict_same_ministry=True) & Exists(same_ministry)
+        )
+
+    def of_user(self, user):
+        """The reviews a juror may open: their own seats, never a conflicted proposal."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(juror__user=user).without_conflicts()
+
+
 class Review(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="reviews")
     juror = models.ForeignKey(JuryMember, on_delete=models.CASCADE, related_name="reviews")
-    status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT)
+    status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.ASSIGNED)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    assigned_manually = models.BooleanField(default=False)
     overall_opinion = models.TextField(_("avis général"), blank=True)
     recommendation = models.CharField(_("recommandation"), max_length=12, choices=Recommendation.choices, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReviewQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("évaluation")
@@ -63,6 +95,56 @@ class Review(models.Model):
 
     def __str__(self):
         return f"{self.proposal} / {self.juror.user}"
+
+
+class JuryInvitation(models.Model):
+    """An invitation by email; the link carries a signed, expiring token of this row, usable once."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="jury_invitations")
+    email = models.EmailField(_("adresse électronique"))
+    role = models.CharField(_("rôle"), max_length=10, choices=JuryRole.choices, default=JuryRole.MEMBER)
+    pair_label = models.CharField(_("binôme"), max_length=20, blank=True)
+    expertise = models.JSONField(_("expertises"), default=list, blank=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    member = models.OneToOneField(
+        JuryMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitation"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation au jury")
+        verbose_name_plural = _("invitations au jury")
+        ordering = ["call", "created_at", "id"]
+
+    def __str__(self):
+        return f"{self.email} ({self.call.slug})"
+
+
+class ConflictSource(models.TextChoices):
+    AUTOMATIC = "automatic", _("Automatique (même administration ou ministère)")
+    DECLARED = "declared", _("Déclaré par le juré")
+    STAFF = "staff", _("Signalé par l'équipe du programme")
+
+
+class Conflict(models.Model):
+    """A conflict of interest between a juror and a proposal: the juror never sees the proposal."""
+
+    juror = models.ForeignKey(JuryMember, on_delete=models.CASCADE, related_name="conflicts")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="conflicts")
+    source = models.CharField(_("origine"), max_length=10, choices=ConflictSource.choices)
+    reason = models.TextField(_("motif"), blank=True)
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("conflit d'intérêts")
+        verbose_name_plural = _("conflits d'intérêts")
+        constraints = [models.UniqueConstraint(fields=["juror", "proposal"], name="conflict_unique")]
+
+    def __str__(self):
+        return f"{self.juror.user} ✕ {self.proposal}"
 
 
 class Score(models.Model):
