@@ -5,7 +5,8 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 
 from ami.models import EmailStatus, OutboundEmail
@@ -14,10 +15,16 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 
+def render_text(template_name, context):
+    """Renders a plain-text template without HTML escaping (a text mail shows « < », not « &lt; »)."""
+    template = get_template(template_name).template
+    return template.render(Context(context, autoescape=False))
+
+
 def render_email(template_prefix, context):
     """The subject, text and HTML parts of `templates/<prefix>_subject.txt|.txt|.html`."""
-    subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).split())
-    text = render_to_string(f"{template_prefix}.txt", context)
+    subject = " ".join(render_text(f"{template_prefix}_subject.txt", context).split())
+    text = render_text(f"{template_prefix}.txt", context)
     html = render_to_string(f"{template_prefix}.html", context)
     return subject, text, html
 

@@ -1,0 +1,96 @@
+import pytest
+from django.core import mail
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from ami import mail as outbox
+from ami.models import EmailStatus, OutboundEmail
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def templates(settings, tmp_path):
+    folder = tmp_path / "emails"
+    folder.mkdir()
+    (folder / "hello_subject.txt").write_text("Bonjour\n{{ name }}\n")
+    (folder / "hello.txt").write_text("Bonjour {{ name }}")
+    (folder / "hello.html").write_text("<p>Bonjour {{ name }}</p>")
+    settings.TEMPLATES[0]["DIRS"] = [tmp_path, *settings.TEMPLATES[0]["DIRS"]]
+    return folder
+
+
+def queue(key="k1", **extra):
+    return outbox.queue_email(
+        key=key, to="agent@example.gouv.fr", template_prefix="emails/hello", context={"name": "<Camille>"}, **extra
+    )
+
+
+def test_a_queued_message_is_rendered_stored_then_sent_once(templates, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        email, created = queue()
+
+    email.refresh_from_db()
+    assert created
+    assert (email.subject, email.status, email.attempts) == ("Bonjour <Camille>", EmailStatus.SENT, 1)
+    assert [m.to for m in mail.outbox] == [["agent@example.gouv.fr"]]
+    assert mail.outbox[0].body == "Bonjour <Camille>"
+    assert mail.outbox[0].alternatives[0][0] == "<p>Bonjour &lt;Camille&gt;</p>"
+    assert mail.outbox[0].alternatives[0][1] == "text/html"
+
+
+def test_the_same_key_sends_nothing_more(templates, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first, _ = queue()
+        again, created = queue()
+
+    assert (again.pk, created) == (first.pk, False)
+    assert OutboundEmail.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_a_sent_message_is_never_sent_again(templates, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        email, _ = queue()
+
+    assert outbox.send_queued(email.pk) == EmailStatus.SENT
+    assert outbox.flush_outbox() == 0
+    assert len(mail.outbox) == 1
+
+
+def test_a_failed_send_stays_queued_with_its_error_then_gives_up(templates, settings):
+    settings.EMAIL_BACKEND = "tests.ami.test_mail.BrokenBackend"
+    email, _ = queue()
+
+    assert outbox.send_queued(email.pk) == EmailStatus.QUEUED
+    email.refresh_from_db()
+    assert (email.attempts, email.last_error) == (1, "SMTP indisponible")
+    for _ in range(outbox.MAX_ATTEMPTS - 1):
+        outbox.send_queued(email.pk)
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (EmailStatus.FAILED, outbox.MAX_ATTEMPTS)
+
+
+def test_flush_sends_what_a_lost_task_left_queued(templates):
+    email, _ = queue()  # outside on_commit capture: the task never ran
+
+    assert outbox.flush_outbox() == 1
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_attachment_is_read_from_storage(templates):
+    path = default_storage.save("receipts/test/recu.pdf", ContentFile(b"%PDF-1.4 test"))
+    email, _ = queue(attachment_path=path, attachment_name="recu.pdf")
+
+    outbox.send_queued(email.pk)
+    assert mail.outbox[0].attachments == [("recu.pdf", b"%PDF-1.4 test", "application/pdf")]
+
+
+class BrokenBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise OSError("SMTP indisponible")
