@@ -47,6 +47,7 @@ urlpatterns = [
     path("", include("applications.urls")),
     path("equipe/", include("ami.staff_urls")),
     path("equipe/", include("jury.urls_staff")),
+    path("equipe/", include("jury.urls_deliberation")),
     path("jury/", include("jury.urls_reviewer")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

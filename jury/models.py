@@ -181,6 +181,10 @@ class Decision(models.Model):
     reason = models.TextField(_("motif"))
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(auto_now=True)
+    override_reason = models.TextField(
+        _("motif de la dérogation"), blank=True,
+        help_text=_("Obligatoire quand le président retient un projet au-delà de l'enveloppe ou du nombre maximal."),
+    )
 
     class Meta:
         verbose_name = _("décision")
@@ -194,3 +198,38 @@ class Decision(models.Model):
 
     def __str__(self):
         return f"{self.proposal}: {self.get_outcome_display()}"
+
+
+class RankBy(models.TextChoices):
+    ADJUSTED = "adjusted", _("Score corrigé des biais des jurés")
+    RAW = "raw", _("Moyenne brute des évaluations")
+
+
+class Deliberation(models.Model):
+    """The jury's meeting on one call: who was there, what ranks, the minutes, and the lock."""
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="deliberation")
+    rank_by = models.CharField(_("classement selon"), max_length=10, choices=RankBy.choices, default=RankBy.ADJUSTED)
+    administration_cap = models.PositiveSmallIntegerField(
+        _("lauréats au plus par administration"), null=True, blank=True
+    )
+    ministry_cap = models.PositiveSmallIntegerField(_("lauréats au plus par ministère"), null=True, blank=True)
+    present_members = models.ManyToManyField(JuryMember, blank=True, related_name="+", verbose_name=_("présents"))
+    held_on = models.DateField(_("date de la délibération"), null=True, blank=True)
+    minutes = models.TextField(_("procès-verbal"), blank=True)
+    locked_at = models.DateTimeField(_("décisions arrêtées le"), null=True, blank=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("délibération")
+        verbose_name_plural = _("délibérations")
+
+    def __str__(self):
+        return f"{self.call.slug}"
+
+    @property
+    def is_locked(self):
+        return self.locked_at is not None

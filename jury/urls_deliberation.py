@@ -1,0 +1,4 @@
+"""Wiring; filled in by its feature."""
+
+app_name = "deliberation"
+urlpatterns = []
