@@ -164,6 +164,9 @@ class Call(models.Model):
         at = at or timezone.now()
         return self.status == CallStatus.OPEN and self.opens_at <= at < self.closes_at
 
+    def jury_decisions_exist(self):
+        return self.proposals.filter(decision__isnull=False).exists()
+
     def weights_total(self):
         return self.criteria.aggregate(total=Sum("weight"))["total"] or 0
 

@@ -48,6 +48,7 @@ urlpatterns = [
     path("equipe/", include("ami.staff_urls")),
     path("equipe/", include("jury.urls_staff")),
     path("equipe/", include("jury.urls_deliberation")),
+    path("equipe/", include("jury.urls_exports")),
     path("jury/", include("jury.urls_reviewer")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

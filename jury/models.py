@@ -1,5 +1,7 @@
 """What the jury and staff do: jury membership, reviews and scores, decisions."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -233,3 +235,55 @@ class Deliberation(models.Model):
     @property
     def is_locked(self):
         return self.locked_at is not None
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "Excel (XLSX)"
+    ODS = "ods", "OpenDocument (ODS)"
+    JSON = "json", "JSON"
+
+
+class ExportDataset(models.TextChoices):
+    LAUREATES = "laureates", _("Lauréats")
+    PROPOSALS = "proposals", _("Tous les projets déposés, avec scores et décisions")
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("En attente")
+    RUNNING = "running", _("En cours")
+    DONE = "done", _("Prêt")
+    FAILED = "failed", _("Échec")
+
+
+def export_path(instance, filename):
+    return f"exports/{instance.call_id}/{uuid.uuid4().hex}/{filename}"
+
+
+class ExportJob(models.Model):
+    """One export asked by a staff member, built by a Celery task into a file kept for download."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="exports")
+    dataset = models.CharField(_("contenu"), max_length=12, choices=ExportDataset.choices)
+    format = models.CharField(_("format"), max_length=5, choices=ExportFormat.choices)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to=export_path, max_length=250, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.call.slug} {self.dataset}.{self.format} ({self.status})"
+
+    @property
+    def percent(self):
+        if self.status == ExportStatus.DONE:
+            return 100
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
