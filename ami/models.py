@@ -299,6 +299,7 @@ class AuditEvent(models.Model):
 
 class EmailStatus(models.TextChoices):
     QUEUED = "queued", _("En attente d'envoi")
+    SENDING = "sending", _("En cours d'envoi")
     SENT = "sent", _("Envoyé")
     FAILED = "failed", _("Échec")
 
@@ -314,8 +315,13 @@ class OutboundEmail(models.Model):
     attachment_path = models.CharField(max_length=300, blank=True, help_text="Path inside MEDIA_ROOT.")
     attachment_name = models.CharField(max_length=150, blank=True)
     call = models.ForeignKey(Call, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails")
+    proposal = models.ForeignKey(
+        "applications.Proposal", null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+    kind = models.CharField(_("nature"), max_length=40, blank=True)
     status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
+    sending_since = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)

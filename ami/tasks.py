@@ -14,17 +14,34 @@ def ping():
     return {"pid": os.getpid(), "host": socket.gethostname(), "calls": Call.objects.count()}
 
 
-@shared_task(name="ami.send_email", autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
-def send_email(*, email_id):
-    """Sends one outbox row (a row sent already is left alone)."""
-    from ami.mail import send_queued
+@shared_task(name="ami.send_email", bind=True, max_retries=5)
+def send_email(self, *, email_id):
+    """Sends one outbox row (a row sent already is left alone); transient failures retry with backoff.
 
-    return send_queued(email_id)
+    The countdown stays far below the broker's visibility timeout (3,600 s), so Redis never hands the
+    same task to a second worker while the first is waiting to retry.
+    """
+    from ami.mail import TransientFailure, send_queued
+
+    try:
+        return send_queued(email_id)
+    except TransientFailure as error:
+        raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 600)) from error
 
 
 @shared_task(name="ami.flush_outbox")
 def flush_outbox():
-    """Sends what stayed queued; scheduled by beat so that a lost task never loses a message."""
+    """Releases rows stuck SENDING, then sends what stayed queued; scheduled by beat so no message is lost."""
     from ami.mail import flush_outbox as flush
+    from ami.mail import reconcile_stuck
 
-    return flush()
+    released = reconcile_stuck()
+    return {"released": released, "tried": flush()}
+
+
+@shared_task(name="applications.send_deadline_reminders")
+def send_deadline_reminders():
+    """Queues the deadline reminders that are due (scheduled hourly by beat; each is sent once)."""
+    from applications.services.reminders import send_deadline_reminders as send
+
+    return send()
