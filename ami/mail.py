@@ -31,7 +31,6 @@ def render_email(template_prefix, context):
     return subject, text, html
 
 
-@transaction.atomic
 def queue_email(
     *, key, to, template_prefix, context, call=None, proposal=None, kind="", attachment_path="", attachment_name=""
 ):
@@ -46,6 +45,17 @@ def queue_email(
         return existing, False
     with translation.override(settings.LANGUAGE_CODE):
         subject, text, html = render_email(template_prefix, context)
+    return queue_rendered(
+        key=key, to=to, subject=subject, text=text, html=html, call=call, proposal=proposal, kind=kind,
+        attachment_path=attachment_path, attachment_name=attachment_name,
+    )
+
+
+@transaction.atomic
+def queue_rendered(
+    *, key, to, subject, text, html="", call=None, proposal=None, kind="", attachment_path="", attachment_name=""
+):
+    """queue_email() for a message already rendered (the announcement templates staff write)."""
     email, created = OutboundEmail.objects.get_or_create(
         key=key,
         defaults={

@@ -49,6 +49,7 @@ urlpatterns = [
     path("equipe/", include("jury.urls_staff")),
     path("equipe/", include("jury.urls_deliberation")),
     path("equipe/", include("jury.urls_exports")),
+    path("equipe/", include("jury.urls_announce")),
     path("jury/", include("jury.urls_reviewer")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

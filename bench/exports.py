@@ -84,6 +84,16 @@ def seed():
     return call, staff
 
 
+def peak_rss_mb():
+    """This process's own high-water mark (VmHWM). ru_maxrss would not do: Linux carries it over from the
+    parent across fork and exec, so every child would report the seeding parent's peak."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(fmt, url):
     """Runs one export in this fresh process; prints seconds and peak RSS."""
     setup_django(url)
@@ -99,7 +109,7 @@ def child(fmt, url):
     seconds = time.perf_counter() - started
     size = target.stat().st_size
     target.unlink()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     print(f"{fmt} {total} {seconds:.3f} {peak_mb:.1f} {size}")
 
 

@@ -10,15 +10,15 @@ import io
 import json
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from applications.models import Membership, MembershipStatus, Proposal, ProposalStatus
-from jury.models import Conflict, Decision, ExportDataset, Outcome, Score
+from applications.models import AdministrationKind, Membership, MembershipStatus, Proposal, ProposalStatus
+from jury.models import Conflict, Decision, ExportDataset, Outcome, Review, ReviewStatus
 from jury.opendata import COLUMNS as LAUREATE_COLUMNS
 from jury.opendata import laureate_decisions
 
@@ -85,30 +85,38 @@ def proposals_visible_in_exports(call, user):
 
 
 def _mean_weighted_scores(call):
-    """{proposal id: (number of submitted reviews, mean weighted score on 0–100)} in one query."""
-    scale = call.score_scale_max
-    per_review = {}
-    rows = Score.objects.filter(review__proposal__call=call, review__status="submitted").values_list(
-        "review_id", "review__proposal_id", "value", "criterion__weight"
+    """{proposal id: (number of submitted reviews, mean weighted score on 0–100)}.
+
+    The database sums Σ weight × score per review (one row per review); Python averages per proposal.
+    """
+    per_review = (
+        Review.objects.filter(proposal__call=call, status=ReviewStatus.SUBMITTED)
+        .annotate(total=Sum(F("scores__value") * F("scores__criterion__weight")))
+        .values_list("proposal_id", "total")
     )
-    for review_id, proposal_id, value, weight in rows.iterator(chunk_size=CHUNK * 4):
-        entry = per_review.setdefault(review_id, [proposal_id, 0.0])
-        entry[1] += weight * value / scale
+    scale = call.score_scale_max
     per_proposal = {}
-    for proposal_id, total in per_review.values():
-        count, summed = per_proposal.get(proposal_id, (0, 0.0))
-        per_proposal[proposal_id] = (count + 1, summed + total)
-    return {pk: (count, Decimal(summed / count).quantize(Decimal("0.01"))) for pk, (count, summed) in
-            per_proposal.items()}
+    for proposal_id, total in per_review:
+        count, summed = per_proposal.get(proposal_id, (0, 0))
+        per_proposal[proposal_id] = (count + 1, summed + (total or 0))
+    return {
+        pk: (count, Decimal(summed / (scale * count)).quantize(Decimal("0.01")))
+        for pk, (count, summed) in per_proposal.items()
+    }
 
 
 def proposal_rows(call, user):
     """Every submitted proposal with its eligibility, scores and decision (staff exports)."""
     scores = _mean_weighted_scores(call)
     decisions = {
-        d.proposal_id: d
-        for d in Decision.objects.filter(proposal__call=call).select_related("track").iterator(chunk_size=CHUNK)
+        row[0]: row[1:]
+        for row in Decision.objects.filter(proposal__call=call).values_list(
+            "proposal_id", "outcome", "track__name", "granted_amount_eur", "rank", "reason"
+        )
     }
+    kinds = {value: str(label) for value, label in AdministrationKind.choices}
+    statuses = {value: str(label) for value, label in ProposalStatus.choices}
+    outcomes = {value: str(label) for value, label in Outcome.choices}
     proposals = (
         proposals_visible_in_exports(call, user)
         .select_related("administration", "requested_track")
@@ -117,24 +125,24 @@ def proposal_rows(call, user):
     with translation.override("fr"):
         for proposal in proposals.iterator(chunk_size=CHUNK):
             count, mean = scores.get(proposal.pk, (0, None))
-            decision = decisions.get(proposal.pk)
+            outcome, track_name, granted, rank, reason = decisions.get(proposal.pk, ("", "", None, None, ""))
             yield {
                 "appel": call.slug,
                 "reference": proposal.reference,
                 "titre": proposal.title,
                 "administration": proposal.administration.name,
-                "type_administration": proposal.administration.get_kind_display(),
+                "type_administration": kinds.get(proposal.administration.kind, ""),
                 "ministere": proposal.administration.ministry,
-                "statut": str(ProposalStatus(proposal.status).label),
+                "statut": statuses[proposal.status],
                 "parcours_demande": proposal.requested_track.name if proposal.requested_track else "",
                 "montant_demande_eur": proposal.requested_amount_eur,
                 "evaluations_soumises": count,
                 "score_pondere_moyen": mean,
-                "decision": str(Outcome(decision.outcome).label) if decision else "",
-                "parcours_attribue": decision.track.name if decision and decision.track else "",
-                "montant_accorde_eur": decision.granted_amount_eur if decision else None,
-                "rang": decision.rank if decision else None,
-                "motif": decision.reason if decision else "",
+                "decision": outcomes.get(outcome, ""),
+                "parcours_attribue": track_name or "",
+                "montant_accorde_eur": granted,
+                "rang": rank,
+                "motif": reason,
             }
 
 

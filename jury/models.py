@@ -287,3 +287,27 @@ class ExportJob(models.Model):
         if self.status == ExportStatus.DONE:
             return 100
         return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class AnnouncementTemplate(models.Model):
+    """The message sent to the applicants of one outcome, written by staff for one call.
+
+    Subject, text and HTML are Django templates rendered with plain strings only (see
+    jury.services.announce.PLACEHOLDERS), so a template can show data but never reach an object.
+    """
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="announcement_templates")
+    outcome = models.CharField(_("décision"), max_length=15, choices=Outcome.choices)
+    subject = models.CharField(_("objet"), max_length=200)
+    body_text = models.TextField(_("texte"))
+    body_html = models.TextField(_("version HTML"), blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("modèle de message d'annonce")
+        verbose_name_plural = _("modèles de messages d'annonce")
+        constraints = [models.UniqueConstraint(fields=["call", "outcome"], name="announcement_template_unique")]
+
+    def __str__(self):
+        return f"{self.call.slug} — {self.get_outcome_display()}"
