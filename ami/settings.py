@@ -31,6 +31,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The portal's public address, for the links of emails sent by workers (no request to build them from).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -163,6 +165,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE = {
     "flush-outbox": {"task": "ami.flush_outbox", "schedule": 300.0},
+    "jury-late-reminders": {"task": "jury.remind_late_jurors", "schedule": 60.0 * 60 * 24},
+    "deadline-reminders": {"task": "applications.send_deadline_reminders", "schedule": 3600.0},
 }
 
 # Mail: the console unless EMAIL_URL (or Django's EMAIL_* variables) say otherwise.
@@ -173,6 +177,7 @@ else:
     EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
     EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
     EMAIL_PORT = env_int("EMAIL_PORT", 25)
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)  # then ×2 per attempt, at most 600 s
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AMI IA <ne-pas-repondre@ami-ia.numerique.gouv.fr>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -200,6 +205,8 @@ PROGRAMME_NAME = _(
     "Direction interministérielle du numérique · Direction interministérielle de la transformation publique"
 )
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
+# A jury invitation link expires after this many days (staff may resend a fresh one).
+JURY_INVITATION_MAX_AGE_DAYS = env_int("JURY_INVITATION_MAX_AGE_DAYS", 14)
 
 LOGGING = {
     "version": 1,

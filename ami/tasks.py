@@ -4,6 +4,7 @@ import os
 import socket
 
 from celery import shared_task
+from django.conf import settings
 
 
 @shared_task(name="ami.ping")
@@ -26,16 +27,17 @@ def send_email(self, *, email_id):
     try:
         return send_queued(email_id)
     except TransientFailure as error:
-        raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 600)) from error
+        base = settings.OUTBOX_RETRY_BASE_SECONDS
+        raise self.retry(exc=error, countdown=min(base * 2**self.request.retries, 600)) from error
 
 
 @shared_task(name="ami.flush_outbox")
-def flush_outbox():
+def flush_outbox(*, older_than_seconds=900):
     """Releases rows stuck SENDING, then sends what stayed queued; scheduled by beat so no message is lost."""
     from ami.mail import flush_outbox as flush
     from ami.mail import reconcile_stuck
 
-    released = reconcile_stuck()
+    released = reconcile_stuck(older_than_seconds=older_than_seconds)
     return {"released": released, "tried": flush()}
 
 

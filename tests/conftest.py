@@ -32,6 +32,50 @@ def _worker_database_url():
     return None
 
 
+def worker_environment(database_url, queue, **extra):
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "ami.settings",
+        "SECRET_KEY": "worker-test-secret",
+        "DEBUG": "0",
+        "CELERY_DEFAULT_QUEUE": queue,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        **extra,
+    }
+
+
+def start_worker(queue, env, *, pool="solo", concurrency=1):
+    """Starts `celery -A ami worker` on `queue` in a process group of its own; returns (process, name)."""
+    name = f"{queue}@localhost"
+    command = [
+        sys.executable, "-m", "celery", "-A", "ami", "worker", f"--pool={pool}", f"--concurrency={concurrency}",
+        "-Q", queue, "-n", name, "--without-gossip", "--without-mingle", "--loglevel=INFO",
+    ]
+    with open(ROOT / "var" / f"worker-{queue}.log", "a") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    return process, name
+
+
+def wait_for_worker(process, name, queue, timeout=60):
+    from ami.celery import app
+
+    deadline = time.monotonic() + timeout
+    while not app.control.ping(destination=[name], timeout=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the Celery worker did not start; see var/worker-{queue}.log")
+
+
+def stop_worker(process):
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
     """A real `celery -A ami worker` process on Redis, reading the test database, on a queue of its own."""
@@ -43,57 +87,16 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     from ami.celery import app
 
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    name = f"{queue}@localhost"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": "ami.settings",
-        "SECRET_KEY": "worker-test-secret",
-        "DEBUG": "0",
-        "CELERY_DEFAULT_QUEUE": queue,
-        "MEDIA_ROOT": settings.MEDIA_ROOT,
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-    }
-    log = open(ROOT / "var" / f"worker-{queue}.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "ami",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "-n",
-            name,
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process, name = start_worker(queue, worker_environment(database_url, queue))
     previous = (app.conf.task_default_queue, app.conf.task_always_eager)
     app.conf.task_default_queue = queue
     app.conf.task_always_eager = False
     try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[name], timeout=0.5):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not start; see var/worker-{queue}.log")
+        wait_for_worker(process, name, queue)
         yield {"process": process, "name": name, "queue": queue}
     finally:
         app.conf.task_default_queue, app.conf.task_always_eager = previous
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        stop_worker(process)
 
 
 @pytest.fixture(scope="session")

@@ -1,3 +1,4 @@
+import copy
 import smtplib
 from datetime import timedelta
 
@@ -20,7 +21,9 @@ def templates(settings, tmp_path):
     (folder / "hello_subject.txt").write_text("Bonjour\n{{ name }}\n")
     (folder / "hello.txt").write_text("Bonjour {{ name }}")
     (folder / "hello.html").write_text("<p>Bonjour {{ name }}</p>")
-    settings.TEMPLATES[0]["DIRS"] = [tmp_path, *settings.TEMPLATES[0]["DIRS"]]
+    engines = copy.deepcopy(settings.TEMPLATES)
+    engines[0]["DIRS"] = [tmp_path, *engines[0]["DIRS"]]
+    settings.TEMPLATES = engines  # a new value, so that Django rebuilds its template engines
     return folder
 
 
