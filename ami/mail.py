@@ -5,7 +5,7 @@ import smtplib
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template import Context
 from django.template.loader import get_template, render_to_string
@@ -53,9 +53,13 @@ def queue_email(
 
 @transaction.atomic
 def queue_rendered(
-    *, key, to, subject, text, html="", call=None, proposal=None, kind="", attachment_path="", attachment_name=""
+    *, key, to, subject, text, html="", call=None, proposal=None, kind="", attachment_path="", attachment_name="",
+    enqueue=True,
 ):
-    """queue_email() for a message already rendered (the announcement templates staff write)."""
+    """queue_email() for a message already rendered (the announcement templates staff write).
+
+    With enqueue=False the caller queues the sending itself, in batches (enqueue_batches).
+    """
     email, created = OutboundEmail.objects.get_or_create(
         key=key,
         defaults={
@@ -64,7 +68,7 @@ def queue_rendered(
             "attachment_path": attachment_path, "attachment_name": attachment_name,
         },
     )
-    if created:
+    if created and enqueue:
         from ami.tasks import send_email
 
         transaction.on_commit(lambda: _enqueue(send_email, email.pk))
@@ -89,9 +93,9 @@ def message_id(email):
     return f"<outbox-{email.pk}-{email.created_at:%Y%m%d%H%M%S}@{domain}>"
 
 
-def _build(email):
+def _build(email, connection=None):
     message = EmailMultiAlternatives(
-        email.subject, email.body_text, settings.DEFAULT_FROM_EMAIL, [email.to],
+        email.subject, email.body_text, settings.DEFAULT_FROM_EMAIL, [email.to], connection=connection,
         headers={"Message-ID": message_id(email), "Auto-Submitted": "auto-generated"},
     )
     if email.body_html:
@@ -124,7 +128,7 @@ def _claim(email_id):
         return email
 
 
-def send_queued(email_id):
+def send_queued(email_id, connection=None):
     """Sends one queued message; returns its final status (None when the row is gone).
 
     Side effects: the row moves QUEUED → SENDING (committed), then one SMTP (or backend) send, then
@@ -138,7 +142,7 @@ def send_queued(email_id):
         row = OutboundEmail.objects.filter(pk=email_id).values_list("status", flat=True).first()
         return row
     try:
-        _build(email).send()
+        _build(email, connection).send()
     except Exception as error:  # noqa: BLE001 - every transport error is recorded on the row
         logger.warning("email %s failed: %s", email.pk, error)
         final = _is_permanent(error) or email.attempts >= MAX_ATTEMPTS
@@ -153,6 +157,38 @@ def send_queued(email_id):
         status=EmailStatus.SENT, sent_at=timezone.now(), sending_since=None, last_error=""
     )
     return EmailStatus.SENT
+
+
+def send_batch(email_ids):
+    """send_queued() for several rows over one SMTP connection (an announcement sends thousands).
+
+    Returns {status: count}. A transient failure stops the batch: the rows not yet tried stay
+    QUEUED, and the exception goes up so that the task retries the whole batch (rows already sent
+    are skipped by send_queued).
+    """
+    counts = {}
+    with get_connection() as connection:
+        for email_id in email_ids:
+            status = send_queued(email_id, connection=connection)
+            counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def enqueue_batches(email_ids, size=50):
+    """Queues `ami.send_email_batch` tasks after commit, `size` rows each."""
+    from ami.tasks import send_email_batch
+
+    ids = list(email_ids)
+    for start in range(0, len(ids), size):
+        chunk = ids[start:start + size]
+        transaction.on_commit(lambda chunk=chunk: _enqueue_batch(send_email_batch, chunk))
+
+
+def _enqueue_batch(task, email_ids):
+    try:
+        task.delay(email_ids=email_ids)
+    except Exception as error:  # noqa: BLE001 - the rows stay queued for flush_outbox
+        logger.warning("batch of %s emails not queued now (%s): flush_outbox will send them", len(email_ids), error)
 
 
 def reconcile_stuck(older_than_seconds=900):

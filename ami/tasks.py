@@ -31,6 +31,18 @@ def send_email(self, *, email_id):
         raise self.retry(exc=error, countdown=min(base * 2**self.request.retries, 600)) from error
 
 
+@shared_task(name="ami.send_email_batch", bind=True, max_retries=5)
+def send_email_batch(self, *, email_ids):
+    """Sends outbox rows over one connection; a transient failure retries the batch (sent rows are skipped)."""
+    from ami.mail import TransientFailure, send_batch
+
+    try:
+        return send_batch(email_ids)
+    except TransientFailure as error:
+        base = settings.OUTBOX_RETRY_BASE_SECONDS
+        raise self.retry(exc=error, countdown=min(base * 2**self.request.retries, 600)) from error
+
+
 @shared_task(name="ami.flush_outbox")
 def flush_outbox(*, older_than_seconds=900):
     """Releases rows stuck SENDING, then sends what stayed queued; scheduled by beat so no message is lost."""

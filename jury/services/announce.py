@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.loader import get_template
 from django.urls import reverse
@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ami import audit
-from ami.mail import queue_rendered
+from ami.mail import enqueue_batches, queue_rendered
 from ami.models import Call, CallStatus, EmailStatus, OutboundEmail
 from ami.services import transition_call
 from ami.templatetags.ami_tags import euros
-from applications.models import MembershipStatus
+from applications.models import Membership, MembershipStatus
 from jury.models import AnnouncementTemplate, Decision, Deliberation, Outcome
 
 # What a template may show: plain strings only, never an object.
@@ -85,40 +85,60 @@ def placeholders_for(decision):
         }
 
 
-def render(template, values):
+def compile_template(template):
+    """The three parts of an AnnouncementTemplate, compiled once for a whole announcement."""
+    return (
+        ENGINE.from_string(template.subject),
+        ENGINE.from_string(template.body_text),
+        ENGINE.from_string(template.body_html) if template.body_html else None,
+    )
+
+
+def render_compiled(compiled, values):
     """(subject, text, html) of one message; text parts are not HTML-escaped, the HTML part is."""
-    subject = " ".join(ENGINE.from_string(template.subject).render(Context(values, autoescape=False)).split())
+    subject, body_text, body_html = compiled
+    subject = " ".join(subject.render(Context(values, autoescape=False)).split())
     # render() marks its output safe; the text part is plain text, to be escaped wherever it is shown.
-    text = "".join([ENGINE.from_string(template.body_text).render(Context(values, autoescape=False))])
-    html = ENGINE.from_string(template.body_html).render(Context(values)) if template.body_html else ""
+    text = "".join([body_text.render(Context(values, autoescape=False))])
+    html = body_html.render(Context(values)) if body_html is not None else ""
     return subject, text, html
+
+
+def render(template, values):
+    return render_compiled(compile_template(template), values)
 
 
 def recipients(proposal):
     """The proposal's contacts: who created and who submitted it, while still active members of its
     administration; every active member when none of them is."""
-    active = {
-        m.user_id: m.user.email
-        for m in proposal.administration.memberships.filter(status=MembershipStatus.ACTIVE).select_related("user")
-    }
+    prefetched = getattr(proposal.administration, "active_memberships", None)
+    memberships = prefetched if prefetched is not None else proposal.administration.memberships.filter(
+        status=MembershipStatus.ACTIVE).select_related("user")
+    active = {m.user_id: m.user.email for m in memberships}
     contacts = {proposal.created_by_id, *(s.submitted_by_id for s in proposal.submissions.all())}
     chosen = sorted(email for user_id, email in active.items() if user_id in contacts)
     return chosen or sorted(active.values())
 
 
-def decisions_to_announce(call):
-    return (
+def decisions_to_announce(call, with_contacts=False):
+    decisions = (
         Decision.objects.filter(proposal__call=call)
         .select_related("proposal__administration", "proposal__call", "track")
         .prefetch_related("proposal__submissions")
         .order_by("outcome", "track__position", "rank")
     )
+    if with_contacts:
+        active = Membership.objects.filter(status=MembershipStatus.ACTIVE).select_related("user")
+        decisions = decisions.prefetch_related(
+            Prefetch("proposal__administration__memberships", queryset=active, to_attr="active_memberships")
+        )
+    return decisions
 
 
 def preview_counts(call):
     """{outcome: (proposals, messages)} that announcing would produce, for the confirmation page."""
     counts = {outcome: [0, 0] for outcome in Outcome.values}
-    for decision in decisions_to_announce(call):
+    for decision in decisions_to_announce(call, with_contacts=True):
         counts[decision.outcome][0] += 1
         counts[decision.outcome][1] += len(recipients(decision.proposal))
     return {outcome: tuple(value) for outcome, value in counts.items()}
@@ -153,17 +173,20 @@ def announce_call(*, call, by):
     if errors:
         raise ValidationError(errors, code="not_ready")
     transition_call(call=call, to_status=CallStatus.ANNOUNCED, by=by, note=_("Annonce des résultats"))
-    templates = templates_of(call)
-    queued = 0
-    for decision in decisions_to_announce(call):
-        subject, text, html = render(templates[decision.outcome], placeholders_for(decision))
+    compiled = {outcome: compile_template(template) for outcome, template in templates_of(call).items()}
+    created_ids = []
+    for decision in decisions_to_announce(call, with_contacts=True):
+        subject, text, html = render_compiled(compiled[decision.outcome], placeholders_for(decision))
         for email in recipients(decision.proposal):
             row, created = queue_rendered(
                 key=f"announce:{call.pk}:{decision.proposal_id}:{email}:{decision.outcome}",
                 to=email, subject=subject, text=text, html=html, call=call, proposal=decision.proposal,
-                kind=f"announce:{decision.outcome}",
+                kind=f"announce:{decision.outcome}", enqueue=False,
             )
-            queued += created
+            if created:
+                created_ids.append(row.pk)
+    enqueue_batches(created_ids)
+    queued = len(created_ids)
     audit.record(action="call.announced", actor=by, call=call, target=call,
                  after={"messages": queued, "at": timezone.now().isoformat()})
     return queued

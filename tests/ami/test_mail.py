@@ -175,3 +175,21 @@ class BrokenBackend:
 
     def send_messages(self, messages):
         raise OSError("SMTP indisponible")
+
+
+def test_a_batch_shares_one_connection_and_skips_rows_already_sent(templates, monkeypatch):
+    first, _ = queue(key="b1")
+    second, _ = queue(key="b2")
+    outbox.send_queued(first.pk)
+    opened = []
+    real = outbox.get_connection
+
+    def counting_connection(*args, **kwargs):
+        connection = real(*args, **kwargs)
+        opened.append(connection)
+        return connection
+
+    monkeypatch.setattr(outbox, "get_connection", counting_connection)
+    assert outbox.send_batch([first.pk, second.pk]) == {EmailStatus.SENT: 2}
+    assert len(opened) == 1
+    assert len(mail.outbox) == 2  # the first row was not sent a second time
