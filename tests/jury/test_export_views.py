@@ -40,7 +40,8 @@ def test_staff_asks_follows_and_downloads_an_export(client, call, staff, django_
 
     job = ExportJob.objects.get()
     assert "L'export est en préparation" in html.unescape(response.content.decode())
-    assert reverse("exports:download", args=[job.pk]) in response.content.decode()
+    page = client.get(reverse("exports:page", args=[call.slug])).content.decode()  # the task ran after commit
+    assert reverse("exports:download", args=[job.pk]) in page
     status = client.get(reverse("exports:status", args=[job.pk])).json()
     assert (status["status"], status["percent"], status["rows_total"]) == ("done", 100, 1)
     download = client.get(status["download"])
