@@ -1,12 +1,15 @@
 """Selection of laureates within budget envelopes (integer programming with OR-Tools CP-SAT).
 
 Plain-language summary for the jury: among all the sets of proposals that fit in each track's
-budget and maximum number of laureates (and, if set, the maximum per administration), the one
-with the highest total score is chosen; proposals forced in or out by the committee are honoured.
+budget and maximum number of laureates (and, if set, the maximum per administration or per
+ministry), the one with the highest total score is chosen; proposals forced in or out by the
+committee are honoured.
 
 Method: one 0/1 variable per candidate; maximise the sum of scores, scaled by 100 and rounded to
 integers (so scores count to two decimals), subject per track to sum of amounts <= budget and
-count <= max_count, optionally count per group <= cap (groups are counted across all tracks),
+count <= max_count, optionally count per group <= cap (groups are counted across all tracks; a
+candidate may belong to one group per kind, e.g. its administration and its ministry, each kind
+with its own cap),
 with forced-in variables fixed to 1 and forced-out ones to 0. CP-SAT proves optimality. Among
 equally good sets the solver's choice is arbitrary; with the default single worker it is
 reproducible.
@@ -15,7 +18,7 @@ reproducible.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -27,13 +30,18 @@ SCORE_FACTOR = 100  # scores are multiplied by this and rounded for the integer 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A proposal competing for selection; ``amount`` is the requested funding in euros."""
+    """A proposal competing for selection; ``amount`` is the requested funding in euros.
+
+    ``group`` is counted against ``cap_per_group``; ``groups`` holds (kind, group) pairs, such as
+    ``("ministry", "Santé")``, counted against ``group_caps[kind]``.
+    """
 
     id: CandidateId
     track: Track
     score: float
     amount: int
     group: str | None = None
+    groups: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,23 @@ class Envelope:
 
     budget: int
     max_count: int
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A constraint that the forced decisions break, for explanations in the caller's language.
+
+    ``kind`` is 'forced_both' (``ids`` forced in and out), 'budget' or 'count' (``track``,
+    ``total`` > ``limit``) or 'group_cap' (``group_kind``, ``group``, ``total`` > ``limit``).
+    """
+
+    kind: str
+    track: Track | None = None
+    group_kind: str | None = None
+    group: str | None = None
+    total: int = 0
+    limit: int = 0
+    ids: tuple = ()
 
 
 @dataclass
@@ -61,6 +86,7 @@ class SelectionResult:
     total_score: float
     per_track: dict[Track, TrackTotal] = field(default_factory=dict)
     explanation: str = ""
+    bindings: list[Binding] = field(default_factory=list)
 
 
 def select(
@@ -68,18 +94,19 @@ def select(
     candidates: list[Candidate],
     envelopes: dict[Track, Envelope],
     cap_per_group: int | None = None,
+    group_caps: Mapping[str, int] | None = None,
     forced_in: Iterable[CandidateId] = frozenset(),
     forced_out: Iterable[CandidateId] = frozenset(),
     time_limit: float = 30.0,
     workers: int = 1,
 ) -> SelectionResult:
-    """Maximise the total score under the envelopes, group cap and forced decisions."""
+    """Maximise the total score under the envelopes, group caps and forced decisions."""
     forced_in, forced_out = set(forced_in), set(forced_out)
     _check_input(candidates, envelopes, forced_in | forced_out)
-    problem = _infeasibility(candidates, envelopes, cap_per_group, forced_in, forced_out)
-    if problem:
-        return SelectionResult([], "infeasible", False, 0.0,
-                               _totals([], envelopes), explanation=problem)
+    caps = _group_limits(candidates, cap_per_group, group_caps)
+    infeasible = _infeasible_result(candidates, envelopes, caps, forced_in, forced_out)
+    if infeasible:
+        return infeasible
 
     model = cp_model.CpModel()
     chosen = {c.id: model.new_bool_var(f"x{n}") for n, c in enumerate(candidates)}
@@ -92,9 +119,8 @@ def select(
         members = [c for c in candidates if c.track == track]
         model.add(sum(c.amount * chosen[c.id] for c in members) <= envelope.budget)
         model.add(sum(chosen[c.id] for c in members) <= envelope.max_count)
-    if cap_per_group is not None:
-        for members in _by_group(candidates).values():
-            model.add(sum(chosen[c.id] for c in members) <= cap_per_group)
+    for _kind, _group, cap, members in caps:
+        model.add(sum(chosen[c.id] for c in members) <= cap)
     model.maximize(sum(_int_score(c) * chosen[c.id] for c in candidates))
 
     solver = cp_model.CpSolver()
@@ -115,18 +141,24 @@ def greedy(
     candidates: list[Candidate],
     envelopes: dict[Track, Envelope],
     cap_per_group: int | None = None,
+    group_caps: Mapping[str, int] | None = None,
     forced_in: Iterable[CandidateId] = frozenset(),
     forced_out: Iterable[CandidateId] = frozenset(),
 ) -> SelectionResult:
     """Plain rank order, for comparison: forced-in first, then by descending score while fits."""
     forced_in, forced_out = set(forced_in), set(forced_out)
     _check_input(candidates, envelopes, forced_in | forced_out)
-    problem = _infeasibility(candidates, envelopes, cap_per_group, forced_in, forced_out)
-    if problem:
-        return SelectionResult([], "infeasible", False, 0.0,
-                               _totals([], envelopes), explanation=problem)
+    caps = _group_limits(candidates, cap_per_group, group_caps)
+    infeasible = _infeasible_result(candidates, envelopes, caps, forced_in, forced_out)
+    if infeasible:
+        return infeasible
     totals = _totals([], envelopes)
-    per_group: dict[str, int] = defaultdict(int)
+    limits = {}  # candidate id -> the (kind, group) counters it adds to
+    for kind, group, _cap, members in caps:
+        for c in members:
+            limits.setdefault(c.id, []).append((kind, group))
+    cap_of = {(kind, group): cap for kind, group, cap, _members in caps}
+    used: dict[tuple, int] = defaultdict(int)
     picked: list[Candidate] = []
     forced = [c for c in candidates if c.id in forced_in]
     others = sorted((c for c in candidates if c.id not in forced_in | forced_out),
@@ -135,14 +167,13 @@ def greedy(
         total, envelope = totals[c.track], envelopes[c.track]
         fits = (total.amount + c.amount <= envelope.budget
                 and total.count < envelope.max_count
-                and (cap_per_group is None or c.group is None
-                     or per_group[c.group] < cap_per_group))
+                and all(used[key] < cap_of[key] for key in limits.get(c.id, ())))
         if fits or c.id in forced_in:
             picked.append(c)
             total.amount += c.amount
             total.count += 1
-            if c.group is not None:
-                per_group[c.group] += 1
+            for key in limits.get(c.id, ()):
+                used[key] += 1
     return _result(picked, envelopes, "greedy", False)
 
 
@@ -186,43 +217,76 @@ def _check_input(
         raise ValueError(f"forced ids not among candidates: {sorted(map(str, unknown))}")
 
 
+def _infeasible_result(candidates, envelopes, caps, forced_in, forced_out) -> SelectionResult | None:
+    bindings = _infeasibility(candidates, envelopes, caps, forced_in, forced_out)
+    if not bindings:
+        return None
+    return SelectionResult([], "infeasible", False, 0.0, _totals([], envelopes),
+                           explanation="; ".join(_describe(b) for b in bindings), bindings=bindings)
+
+
 def _infeasibility(
     candidates: list[Candidate],
     envelopes: dict[Track, Envelope],
-    cap_per_group: int | None,
+    caps: list,
     forced_in: set,
     forced_out: set,
-) -> str:
-    """Name the binding constraint if the forced decisions cannot all hold, else ''.
+) -> list[Binding]:
+    """The binding constraints if the forced decisions cannot all hold, else [].
 
     Since selecting nothing beyond the forced-in set is always allowed, the problem is
     infeasible exactly when that set breaks a constraint, so these checks are complete.
     """
     both = forced_in & forced_out
     if both:
-        return f"proposals both forced in and forced out: {', '.join(sorted(map(str, both)))}"
+        return [Binding("forced_both", ids=tuple(sorted(both, key=str)))]
     forced = [c for c in candidates if c.id in forced_in]
-    reasons = []
+    bindings = []
     for track, total in _totals(forced, envelopes).items():
         envelope = envelopes[track]
         if total.amount > envelope.budget:
-            reasons.append(
-                f"forced-in proposals alone exceed the envelope of track {track}: "
-                f"{format_euros(total.amount)} > {format_euros(envelope.budget)}"
-            )
+            bindings.append(Binding("budget", track=track, total=total.amount, limit=envelope.budget))
         if total.count > envelope.max_count:
-            reasons.append(
-                f"more proposals forced in for track {track} ({total.count}) than its maximum "
-                f"number of laureates ({envelope.max_count})"
-            )
+            bindings.append(Binding("count", track=track, total=total.count, limit=envelope.max_count))
+    for kind, group, cap, members in caps:
+        count = sum(1 for c in members if c.id in forced_in)
+        if count > cap:
+            bindings.append(Binding("group_cap", group_kind=kind, group=group, total=count, limit=cap))
+    return bindings
+
+
+def _describe(binding: Binding) -> str:
+    if binding.kind == "forced_both":
+        return f"proposals both forced in and forced out: {', '.join(map(str, binding.ids))}"
+    if binding.kind == "budget":
+        return (f"forced-in proposals alone exceed the envelope of track {binding.track}: "
+                f"{format_euros(binding.total)} > {format_euros(binding.limit)}")
+    if binding.kind == "count":
+        return (f"more proposals forced in for track {binding.track} ({binding.total}) than its maximum "
+                f"number of laureates ({binding.limit})")
+    kind = "group" if binding.group_kind == "group" else binding.group_kind
+    return (f"{binding.total} proposals of {kind} {binding.group} are forced in but at most "
+            f"{binding.limit} per {kind} may be selected")
+
+
+def _group_limits(
+    candidates: list[Candidate], cap_per_group: int | None, group_caps: Mapping[str, int] | None
+) -> list[tuple[str, str, int, list[Candidate]]]:
+    """(kind, group, cap, members) for every capped group, in a stable order."""
+    limits = []
     if cap_per_group is not None:
-        for group, members in sorted(_by_group(forced).items()):
-            if len(members) > cap_per_group:
-                reasons.append(
-                    f"{len(members)} proposals of group {group} are forced in but at most "
-                    f"{cap_per_group} per group may be selected"
-                )
-    return "; ".join(reasons)
+        for group, members in sorted(_by_group(candidates).items()):
+            limits.append(("group", group, cap_per_group, members))
+    for kind, cap in sorted((group_caps or {}).items()):
+        if cap is None:
+            continue
+        groups: dict[str, list[Candidate]] = defaultdict(list)
+        for c in candidates:
+            group = dict(c.groups).get(kind)
+            if group is not None:
+                groups[group].append(c)
+        limits.extend((kind, group, cap, members) for group, members in sorted(groups.items()))
+    return limits
 
 
 def _by_group(candidates: list[Candidate]) -> dict[str, list[Candidate]]:

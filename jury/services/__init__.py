@@ -1,83 +1,53 @@
-"""Business actions of the jury and staff. Each function lists its side effects."""
+"""Business actions of the jury and staff. Each function lists its side effects.
+
+The deliberation lives in `jury.services.deliberation` (board, selection, decisions, lock, minutes) and the
+ranking computed from the database in `jury.services.ranking`; the names below are the short entry points.
+"""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
-from applications.models import Proposal, ProposalStatus
-from applications.services import transition_proposal
-from jury.algorithms.selection import Candidate, Envelope, select
-from jury.models import Decision, Outcome
-from jury.scoring import proposal_raw_scores, two_decimals
+from jury.models import RankBy
+from jury.services.deliberation import (
+    WAITING_LIST_LENGTH,
+    caps_of,
+    decide_call_as_scripted,
+    get_deliberation,
+    run_selection,
+)
+from jury.services.ranking import rank_call
 
-WAITING_LIST_LENGTH = 5
-
-
-def ranked_candidates(call):
-    """Eligible proposals per track, best score first: {track: [(proposal, score), …]}."""
-    scores = proposal_raw_scores(call)
-    proposals = Proposal.objects.filter(call=call, status=ProposalStatus.ELIGIBLE).select_related("requested_track")
-    by_track = {track: [] for track in call.tracks.all()}
-    for proposal in proposals:
-        if proposal.pk in scores and proposal.requested_track in by_track:
-            by_track[proposal.requested_track].append((proposal, scores[proposal.pk]["mean"]))
-    for candidates in by_track.values():
-        candidates.sort(key=lambda pair: (-pair[1], pair[0].reference))
-    return by_track
+__all__ = ["WAITING_LIST_LENGTH", "decide_call", "optimal_selection", "ranked_candidates"]
 
 
-def optimal_selection(by_track):
-    """The laureates that maximise the total score within every envelope and maximum count (CP-SAT)."""
-    candidates = [
-        Candidate(id=proposal.pk, track=track.pk, score=score, amount=proposal.requested_amount_eur or 0)
-        for track, ranked in by_track.items()
-        for proposal, score in ranked
-    ]
-    envelopes = {track.pk: Envelope(budget=track.budget_eur, max_count=track.max_laureates) for track in by_track}
-    result = select(candidates=candidates, envelopes=envelopes)
-    if not result.optimal:
-        raise ValidationError(result.explanation or _("Aucune sélection optimale n'a été trouvée."))
-    return set(result.selected)
+def ranked_candidates(call, *, rank_by=None):
+    """Ranked proposals per track, best score first: {track: [(proposal row, score), …]}.
 
-
-@transaction.atomic
-def decide_call(*, call, by):
-    """Records a decision for every scored eligible proposal of the call.
-
-    Side effects: one Decision row per proposal (laureate with its track and granted amount,
-    waiting list, or not selected, each with a reason, its score and its rank in the track);
-    one ProposalTransition per proposal through `transition_proposal`.
+    The score is the deliberation's choice (`Deliberation.rank_by`, adjusted by default). No side effects
+    beyond creating the call's Deliberation row on first use.
     """
-    by_track = ranked_candidates(call)
-    selected = optimal_selection(by_track)
-    for track, candidates in by_track.items():
-        waiting = 0
-        for rank, (proposal, score) in enumerate(candidates, start=1):
-            if proposal.pk in selected:
-                outcome, reason = (
-                    Outcome.LAUREATE,
-                    _("Classé %(rank)s sur %(total)s dans le parcours ; retenu dans l'enveloppe."),
-                )
-            elif waiting < WAITING_LIST_LENGTH:
-                waiting += 1
-                outcome, reason = Outcome.WAITING_LIST, _("Classé %(rank)s sur %(total)s : placé en liste d'attente.")
-            else:
-                outcome, reason = (
-                    Outcome.NOT_SELECTED,
-                    _("Classé %(rank)s sur %(total)s : score insuffisant au regard des projets retenus."),
-                )
-            Decision.objects.update_or_create(
-                proposal=proposal,
-                defaults={
-                    "outcome": outcome,
-                    "track": track,
-                    "score": two_decimals(score),
-                    "rank": rank,
-                    "granted_amount_eur": proposal.requested_amount_eur if outcome == Outcome.LAUREATE else None,
-                    "reason": reason % {"rank": rank, "total": len(candidates)},
-                    "decided_by": by,
-                },
-            )
-            transition_proposal(
-                proposal=proposal, to_status=outcome, by=by, reason=reason % {"rank": rank, "total": len(candidates)}
-            )
+    rank_by = rank_by or get_deliberation(call).rank_by
+    tracks = list(call.tracks.all())
+    ranking = rank_call(call, rank_by=rank_by, track_ids=[t.pk for t in tracks])
+    return {track: [(row, row.score) for row in ranking.by_track[track.pk]] for track in tracks}
+
+
+def optimal_selection(call):
+    """Ids of the laureates that maximise the total score within every envelope, maximum count and cap."""
+    deliberation = get_deliberation(call)
+    tracks = list(call.tracks.all())
+    ranking = rank_call(call, rank_by=deliberation.rank_by or RankBy.ADJUSTED, track_ids=[t.pk for t in tracks])
+    selection = run_selection(ranking, tracks=tracks, caps=caps_of(deliberation))
+    if not selection.feasible:
+        raise ValidationError(selection.problems or _("Aucune sélection optimale n'a été trouvée."))
+    return selection.selected
+
+
+def decide_call(*, call, by):
+    """Records a decision for every scored eligible proposal of the call, then locks them.
+
+    The optimal proposal of the deliberation (`apply_optimal`'s) is applied on behalf of `by` and the
+    decisions locked, without moving the call's phase (the caller does). Side effects: see
+    `jury.services.deliberation.decide_call_as_scripted`.
+    """
+    return decide_call_as_scripted(call=call, by=by)

@@ -179,3 +179,81 @@ def test_thousand_candidates_proven_optimal():
     assert result.status == "optimal" and result.optimal
     assert result.total_score >= greedy(candidates=candidates, envelopes=envelopes,
                                         cap_per_group=12).total_score
+
+
+# Caps per kind of group (administration and ministry at once), as the deliberation sets them.
+
+def _feasible_with_kinds(subset, envelopes, caps, forced_in, forced_out):
+    if not _feasible(subset, envelopes, None, forced_in, forced_out):
+        return False
+    for kind, cap in caps.items():
+        groups = [dict(c.groups).get(kind) for c in subset]
+        groups = [g for g in groups if g is not None]
+        if any(groups.count(g) > cap for g in set(groups)):
+            return False
+    return True
+
+
+@st.composite
+def instances_with_kinds(draw):
+    n = draw(st.integers(0, 10))
+    candidates = []
+    for i in range(n):
+        administration = draw(st.sampled_from(["a1", "a2", "a3", "a4"]))
+        ministry = {"a1": "m1", "a2": "m1", "a3": "m2", "a4": "m2"}[administration]
+        candidates.append(Candidate(
+            id=i, track=draw(st.sampled_from(["A", "B"])), score=draw(st.integers(0, 10_000)) / 100,
+            amount=draw(st.integers(1, 20)) * 10_000,
+            groups=(("administration", administration), ("ministry", ministry)),
+        ))
+    envelopes = {t: Envelope(budget=draw(st.integers(0, 120)) * 10_000, max_count=draw(st.integers(0, 6)))
+                 for t in ["A", "B"]}
+    caps = {"administration": draw(st.one_of(st.none(), st.integers(0, 2))),
+            "ministry": draw(st.one_of(st.none(), st.integers(0, 3)))}
+    forced_in = {i for i in range(n) if draw(st.integers(0, 7)) == 0}
+    forced_out = {i for i in range(n) if i not in forced_in and draw(st.integers(0, 7)) == 0}
+    return candidates, envelopes, caps, forced_in, forced_out
+
+
+@settings(max_examples=120, deadline=None)
+@given(instances_with_kinds())
+def test_caps_per_kind_equal_brute_force_and_beat_greedy(instance):
+    candidates, envelopes, caps, forced_in, forced_out = instance
+    active = {kind: cap for kind, cap in caps.items() if cap is not None}
+    best = None
+    for size in range(len(candidates) + 1):
+        for subset in combinations(candidates, size):
+            if _feasible_with_kinds(subset, envelopes, active, forced_in, forced_out):
+                value = sum(round(c.score * 100) for c in subset)
+                best = value if best is None else max(best, value)
+    kwargs = dict(candidates=candidates, envelopes=envelopes, group_caps=caps, forced_in=forced_in,
+                  forced_out=forced_out)
+    result = select(**kwargs)
+    if best is None:
+        assert result.status == "infeasible" and result.bindings
+        return
+    chosen = [c for c in candidates if c.id in set(result.selected)]
+    assert result.optimal and _feasible_with_kinds(chosen, envelopes, active, forced_in, forced_out)
+    assert sum(round(c.score * 100) for c in chosen) == best
+    baseline = greedy(**kwargs)
+    baseline_chosen = [c for c in candidates if c.id in set(baseline.selected)]
+    assert _feasible_with_kinds(baseline_chosen, envelopes, active, forced_in, forced_out)
+    assert result.total_score >= baseline.total_score - 1e-9
+
+
+def test_ministry_cap_binding_is_reported_structurally():
+    candidates = [
+        Candidate("p1", "X", 90.0, 100_000, groups=(("administration", "DGS"), ("ministry", "Santé"))),
+        Candidate("p2", "X", 80.0, 100_000, groups=(("administration", "ARS"), ("ministry", "Santé"))),
+        Candidate("p3", "X", 70.0, 100_000, groups=(("administration", "DGFiP"), ("ministry", "Économie"))),
+    ]
+    envelopes = {"X": Envelope(1_000_000, 5)}
+    result = select(candidates=candidates, envelopes=envelopes, group_caps={"ministry": 1})
+    assert sorted(result.selected) == ["p1", "p3"]
+    infeasible = select(candidates=candidates, envelopes=envelopes, group_caps={"ministry": 1},
+                        forced_in={"p1", "p2"})
+    assert infeasible.status == "infeasible"
+    binding = infeasible.bindings[0]
+    assert (binding.kind, binding.group_kind, binding.group, binding.total, binding.limit) == (
+        "group_cap", "ministry", "Santé", 2, 1)
+    assert "2 proposals of ministry Santé are forced in but at most 1 per ministry" in infeasible.explanation
