@@ -4,7 +4,6 @@ Deterministic (fixed seeds) and idempotent: a call that exists already is left a
 """
 
 import random
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -14,13 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from ami import demo_data as data
-from ami.models import Call, CallStatus, Criterion, Track, User
+from ami.models import Call, CallStatus, Criterion, EligibilityQuestion, Track, User
 from ami.services import transition_call
 from applications.models import Administration, Membership, MembershipStatus, Proposal, ProposalStatus
 from applications.services import assign_reference_and_submit, transition_proposal
-from jury.algorithms.assignment import assign
 from jury.models import JuryMember, JuryRole, Review, ReviewStatus, Score
 from jury.services import decide_call
+from jury.services.assignment import run_assignment
 
 PARIS = ZoneInfo("Europe/Paris")
 DEMO_PASSWORD = "demo-ami-ia-2019"
@@ -72,6 +71,8 @@ def seed(stdout=None):
     seed_2018()
     seed_2019()
     seed_demo_call()
+    ensure_demo_questions()
+    ensure_demo_jury()
     return ACCOUNTS
 
 
@@ -129,7 +130,8 @@ def create_call(*, slug, title, prefix, opens, closes, jury_day, announced, desc
         closes_at=closes,
         jury_date=jury_day,
         announcement_date=announced,
-        reviews_per_proposal=2,
+        # With pairs, one pair (two readers) per proposal, as the DINUM evaluators worked in 2025.
+        reviews_per_proposal=1 if pairs else 2,
         uses_pairs=pairs,
     )
     for position, (code, name, budget, max_count, text) in enumerate(tracks):
@@ -198,41 +200,35 @@ def build_jury(call, *, size, chair_email=None, member_email=None):
     return members
 
 
-def write_reviews(call, proposals, jurors, quality, rng):
-    """Reviews as the jury would give them, on an assignment computed by the portal's optimiser.
+def write_reviews(call, quality, rng, staff):
+    """Reviews as the jury would give them, on the assignment the staff page would run.
 
-    With pairs, a pair is one reviewing unit and both its members score the proposal. Juror
-    offsets make some jurors harsh and others lenient, as real juries are.
+    The portal's own assignment (`run_assignment`) chooses the readers; with pairs, a pair is one
+    reviewing unit and both its members score the proposal. Juror offsets make some jurors harsh and
+    others lenient, as real juries are.
     """
-    units = defaultdict(list)
-    for juror in jurors:
-        units[juror.pair_label or f"J{juror.pk}"].append(juror)
-    k = 1 if call.uses_pairs else call.reviews_per_proposal
-    plan = assign(items=[p.pk for p in proposals], reviewers=sorted(units), k=k, conflicts=set())
+    run_assignment(call=call, by=staff)
     criteria = list(call.criteria.all())
+    jurors = list(call.jury_members.order_by("id"))
     offsets = {juror.pk: rng.gauss(0, 6) for juror in jurors}
-    by_pk = {proposal.pk: proposal for proposal in proposals}
-    for proposal_pk, unit in sorted(plan.pairs):
-        proposal = by_pk[proposal_pk]
-        for juror in units[unit]:
-            review = Review.objects.create(
-                proposal=proposal,
-                juror=juror,
-                status=ReviewStatus.SUBMITTED,
-                submitted_at=call.closes_at + timedelta(days=20),
-                overall_opinion="Projet bien construit." if quality[proposal.pk] > 70 else "Projet à consolider.",
-                recommendation="yes" if quality[proposal.pk] > 70 else "no",
-            )
-            Score.objects.bulk_create(
-                [
-                    Score(
-                        review=review,
-                        criterion=criterion,
-                        value=_note(quality[proposal.pk] + offsets[juror.pk] + rng.gauss(0, 5), call.score_scale_max),
-                    )
-                    for criterion in criteria
-                ]
-            )
+    reviews = Review.objects.filter(proposal__call=call).select_related("proposal").order_by("proposal_id", "juror_id")
+    for review in reviews:
+        note = quality[review.proposal_id]
+        review.status = ReviewStatus.SUBMITTED
+        review.submitted_at = call.closes_at + timedelta(days=20)
+        review.overall_opinion = "Projet bien construit." if note > 70 else "Projet à consolider."
+        review.recommendation = "yes" if note > 70 else "no"
+        review.save(update_fields=["status", "submitted_at", "overall_opinion", "recommendation", "updated_at"])
+        Score.objects.bulk_create(
+            [
+                Score(
+                    review=review,
+                    criterion=criterion,
+                    value=_note(note + offsets[review.juror_id] + rng.gauss(0, 5), call.score_scale_max),
+                )
+                for criterion in criteria
+            ]
+        )
 
 
 def _note(percent, scale_max):
@@ -302,7 +298,7 @@ def _scored(call, admin, title, summary, track, amount, rng, by, quality, qualit
 
 def _review_decide_announce(call, proposals, jurors, quality, rng, staff):
     """The end of a seeded call: the jury's reviews, the chair's decisions, the announcement."""
-    write_reviews(call, proposals, jurors, quality, rng)
+    write_reviews(call, quality, rng, staff)
     transition_call(call=call, to_status=CallStatus.DELIBERATION, by=staff)
     decide_call(call=call, by=jurors[0].user)
     transition_call(call=call, to_status=CallStatus.ANNOUNCED, by=staff)
@@ -386,3 +382,26 @@ def seed_demo_call():
         pairs=False,
     )
     transition_call(call=call, to_status=CallStatus.OPEN, by=staff)
+
+
+@transaction.atomic
+def ensure_demo_questions():
+    """The demo call's eligibility questions, added once (a call that has some keeps its own)."""
+    call = Call.objects.get(slug="ami-ia-demo")
+    if call.eligibility_questions.exists():
+        return
+    EligibilityQuestion.objects.bulk_create(
+        EligibilityQuestion(call=call, position=position, text=text, help_text=help_text, ineligible_answer=answer)
+        for position, (text, help_text, answer) in enumerate(data.DEMO_ELIGIBILITY_QUESTIONS)
+    )
+
+
+@transaction.atomic
+def ensure_demo_jury():
+    """The open demo call's jury: the demo chair and juror, charter not yet accepted (a newcomer reads it)."""
+    call = Call.objects.get(slug="ami-ia-demo")
+    for email, role in (("president@demo.ami-ia.fr", JuryRole.CHAIR), ("jure@demo.ami-ia.fr", JuryRole.MEMBER)):
+        JuryMember.objects.get_or_create(
+            call=call, user=User.objects.get(email=email),
+            defaults={"role": role, "expertise": ["NLP", "santé"] if role == JuryRole.MEMBER else []},
+        )

@@ -508,3 +508,9 @@ TRACKS_2019 = [
     ("technique", "Accompagnement technique et métier", 3_500_000, 11, "Prototype fonctionnel et accompagnement de la transformation métier."),
     ("scientifique", "Accompagnement scientifique", 500_000, 4, "Projets exploratoires, avec un institut de recherche ou une entreprise innovante."),
 ]
+
+# The eligibility questions of the demo call: (question, help text, the answer that makes a proposal ineligible)
+DEMO_ELIGIBILITY_QUESTIONS = [
+    ("Le projet est-il porté par une administration de l'État ou un de ses opérateurs ?", "Administrations centrales, services déconcentrés, établissements publics et opérateurs nationaux, juridictions, universités, hôpitaux.", False),
+    ("Le projet a-t-il déjà bénéficié d'un financement du même programme ?", "Un projet déjà accompagné par un précédent AMI « Intelligence artificielle » ne peut pas l'être une seconde fois.", True),
+]

@@ -104,3 +104,17 @@ def test_seed_demo_refuses_without_debug(settings):
     with pytest.raises(CommandError, match="only with DEBUG on"):
         call_command("seed_demo", stdout=StringIO())
     assert not User.objects.exists()
+
+
+def test_the_demo_call_gets_its_two_eligibility_questions_once():
+    from ami.demo import ensure_demo_questions
+    from tests.ami.factories import CallFactory
+
+    call = CallFactory(slug="ami-ia-demo", status=CallStatus.OPEN)
+    ensure_demo_questions()
+    ensure_demo_questions()
+    questions = list(call.eligibility_questions.all())
+    assert [(q.position, q.ineligible_answer) for q in questions] == [(0, False), (1, True)]
+    assert questions[0].text == "Le projet est-il porté par une administration de l'État ou un de ses opérateurs ?"
+    assert questions[1].makes_ineligible(True)
+    assert not questions[0].makes_ineligible(True)
