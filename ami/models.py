@@ -128,6 +128,10 @@ class Call(models.Model):
     max_file_mb = models.PositiveSmallIntegerField(_("taille maximale d'un fichier (Mo)"), default=10)
     max_total_mb = models.PositiveSmallIntegerField(_("taille maximale par projet (Mo)"), default=30)
     review_deadline = models.DateTimeField(_("date limite des évaluations du jury"), null=True, blank=True)
+    retention_months = models.PositiveSmallIntegerField(
+        _("conservation des données personnelles des projets non retenus (mois)"), default=24,
+        help_text=_("Après l'annonce, les données personnelles des projets non retenus sont effacées après ce délai."),
+    )
     cloned_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("copié de")
     )

@@ -224,6 +224,13 @@ def attachment_path(instance, filename):
     return f"attachments/{instance.proposal.call_id}/{instance.proposal_id}/{uuid.uuid4().hex}.pdf"
 
 
+class ScanStatus(models.TextChoices):
+    NOT_SCANNED = "not_scanned", _("Non analysé (antivirus désactivé)")
+    PENDING = "pending", _("Analyse en cours")
+    CLEAN = "clean", _("Sain")
+    INFECTED = "infected", _("Infecté")
+
+
 class AttachmentQuerySet(AdministrationScopedQuerySet):
     def of_administrations_of(self, user):
         if not user.is_authenticated:
@@ -237,6 +244,10 @@ class AttachmentQuerySet(AdministrationScopedQuerySet):
 
     def current(self):
         return self.filter(replaced_at__isnull=True)
+
+    def readable_by_jury(self):
+        """What the jury may open: never a file still being scanned or found infected."""
+        return self.filter(scan_status__in=[ScanStatus.NOT_SCANNED, ScanStatus.CLEAN])
 
 
 class Attachment(models.Model):
@@ -256,6 +267,10 @@ class Attachment(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by"
     )
     replaced_at = models.DateTimeField(null=True, blank=True)
+    scan_status = models.CharField(
+        _("analyse antivirus"), max_length=12, choices=ScanStatus.choices, default=ScanStatus.NOT_SCANNED
+    )
+    scanned_at = models.DateTimeField(null=True, blank=True)
 
     objects = AttachmentQuerySet.as_manager()
 

@@ -311,3 +311,43 @@ class AnnouncementTemplate(models.Model):
 
     def __str__(self):
         return f"{self.call.slug} — {self.get_outcome_display()}"
+
+
+class ReportStatus(models.TextChoices):
+    PENDING = "pending", _("En attente")
+    RUNNING = "running", _("En cours")
+    DONE = "done", _("Prêt")
+    FAILED = "failed", _("Échec")
+
+
+def report_path(instance, filename):
+    return f"reports/{instance.call_id}/{uuid.uuid4().hex}/{filename}"
+
+
+class SelectionReport(models.Model):
+    """One version of a call's selection report: the frozen snapshot, its hash, and the PDF made from it."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="reports")
+    version = models.PositiveIntegerField(_("version"))
+    is_draft = models.BooleanField(_("version de travail (filigrane)"), default=False)
+    snapshot = models.JSONField(default=dict)
+    sha256 = models.CharField(_("empreinte SHA-256 de l'instantané"), max_length=64, blank=True)
+    audit_head = models.CharField(_("dernière entrée du journal d'audit"), max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING)
+    stage = models.CharField(_("étape"), max_length=20, blank=True)
+    file = models.FileField(upload_to=report_path, max_length=250, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rapport de sélection")
+        verbose_name_plural = _("rapports de sélection")
+        ordering = ["call", "-version"]
+        constraints = [models.UniqueConstraint(fields=["call", "version"], name="report_version_unique")]
+
+    def __str__(self):
+        return f"{self.call.slug} v{self.version}"
