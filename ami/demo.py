@@ -15,8 +15,9 @@ from django.utils import timezone
 from ami import demo_data as data
 from ami.models import Call, CallStatus, Criterion, EligibilityQuestion, Track, User
 from ami.services import transition_call
-from applications.models import Administration, Membership, MembershipStatus, Proposal, ProposalStatus
+from applications.models import Administration, Membership, MembershipStatus, Proposal, ProposalStatus, Submission
 from applications.services import assign_reference_and_submit, transition_proposal
+from applications.services.submission import build_snapshot, snapshot_sha256
 from jury.models import JuryMember, JuryRole, Review, ReviewStatus, Score
 from jury.services import decide_call
 from jury.services.assignment import run_assignment
@@ -73,6 +74,7 @@ def seed(stdout=None):
     seed_demo_call()
     ensure_demo_questions()
     ensure_demo_jury()
+    ensure_demo_submissions()
     return ACCOUNTS
 
 
@@ -167,10 +169,20 @@ def make_proposal(*, call, admin, title, summary, track, amount, submitted_at, b
         created_by=by,
     )
     assign_reference_and_submit(proposal=proposal, by=by, at=submitted_at)
+    record_demo_submission(proposal, by=by, at=submitted_at)
     transition_proposal(
         proposal=proposal, to_status=ProposalStatus.ELIGIBLE, by=by, reason="Dossier complet ; administration éligible."
     )
     return proposal
+
+
+def record_demo_submission(proposal, *, by, at):
+    """The snapshot the jury reads, as the submission page would have stored it (no receipt mail)."""
+    snapshot = build_snapshot(proposal=proposal, number=1, at=at, by=by)
+    Submission.objects.create(
+        proposal=proposal, number=1, proposal_version=proposal.version, snapshot=snapshot,
+        sha256=snapshot_sha256(snapshot), submitted_by=by, submitted_at=at,
+    )
 
 
 def build_jury(call, *, size, chair_email=None, member_email=None):
@@ -405,3 +417,42 @@ def ensure_demo_jury():
             call=call, user=User.objects.get(email=email),
             defaults={"role": role, "expertise": ["NLP", "santé"] if role == JuryRole.MEMBER else []},
         )
+
+
+DEMO_SUBMISSIONS = 8
+
+
+@transaction.atomic
+def ensure_demo_submissions():
+    """Eight projects already submitted to the open demo call by other administrations, each by an agent
+    of its own, with the snapshot the jury reads: enough for staff to walk the intake, the assignment,
+    the scoring, the deliberation and the announcement in the browser. Added once."""
+    call = Call.objects.get(slug="ami-ia-demo")
+    if call.proposals.exclude(administration__acronym="DDTM 34").exists():
+        return
+    rng = random.Random(2026)
+    tracks = {track.code: track for track in call.tracks.all()}
+    answers = {str(q.pk): not q.ineligible_answer for q in call.eligibility_questions.all()}
+    administrations = [a for a in Administration.objects.order_by("name") if a.acronym != "DDTM 34"]
+    for index, (admin, (title, aim)) in enumerate(
+        zip(rng.sample(administrations, DEMO_SUBMISSIONS), rng.sample(data.THEMES, DEMO_SUBMISSIONS), strict=True)
+    ):
+        author, _ = User.objects.get_or_create(
+            email=f"agent{index + 1}@demo.ami-ia.fr",
+            defaults={"first_name": "Agent", "last_name": f"{index + 1}", "email_verified_at": timezone.now()},
+        )
+        Membership.objects.get_or_create(user=author, administration=admin,
+                                          defaults={"status": MembershipStatus.ACTIVE})
+        track = tracks["scientifique"] if index % 4 == 3 else tracks["technique"]
+        proposal = Proposal.objects.create(
+            call=call, administration=admin, title=title, summary=f"{admin.acronym or admin.name} souhaite {aim}.",
+            problem=data.PROPOSAL_BODY["problem"], data_description=data.PROPOSAL_BODY["data"],
+            ai_approach=data.PROPOSAL_BODY["ai"], expected_benefits=data.PROPOSAL_BODY["benefits"],
+            team=data.PROPOSAL_BODY["team"], requested_track=track, eligibility_answers=answers,
+            requested_amount_eur=rng.randrange(80, 200) * 1000 if track.code == "scientifique"
+            else rng.randrange(150, 450) * 1000,
+            created_by=author,
+        )
+        submitted_at = timezone.now() - timedelta(days=6 - index % 6, hours=rng.randrange(0, 12))
+        assign_reference_and_submit(proposal=proposal, by=author, at=submitted_at)
+        record_demo_submission(proposal, by=author, at=submitted_at)

@@ -5,7 +5,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from ami import audit
 from applications import rules
 from applications.models import (
     PROPOSAL_TRANSITIONS,
@@ -20,7 +22,20 @@ from applications.models import (
 # The proposal fields an applicant edits in a draft (everything else belongs to the workflow).
 DRAFT_FIELDS = (
     "title", "summary", "problem", "data_description", "ai_approach", "team",
-    "expected_benefits", "requested_amount_eur", "requested_track",
+    "expected_benefits", "requested_amount_eur", "requested_track", "eligibility_answers",
+)
+
+# The sections of the proposal form, in order: (title, draft fields). The form shows one section per
+# step (applications.forms.FORM_STEPS); a reader of a proposal can group its fields the same way.
+PROPOSAL_SECTIONS = (
+    (gettext_lazy("Identité et contacts"), ("title", "summary")),
+    (gettext_lazy("Le problème et les personnes concernées"), ("problem",)),
+    (gettext_lazy("Les données"), ("data_description",)),
+    (gettext_lazy("L'approche par l'intelligence artificielle"), ("ai_approach",)),
+    (gettext_lazy("L'équipe et la gouvernance"), ("team",)),
+    (gettext_lazy("Les bénéfices attendus et leur mesure"), ("expected_benefits",)),
+    (gettext_lazy("L'accompagnement demandé"), ("requested_track", "requested_amount_eur")),
+    (gettext_lazy("Les questions de recevabilité"), ("eligibility_answers",)),
 )
 
 
@@ -78,15 +93,21 @@ def request_membership(*, user, administration):
     """Asks to join `administration`; returns the membership (an existing one is returned unchanged,
     except a revoked one, which asks again).
 
-    Side effects: creates (or moves back to pending) one Membership row in status PENDING.
+    Side effects: creates (or moves back to pending) one Membership row in status PENDING, with one
+    audit entry "membership.requested"; nothing when the membership already exists (pending or active).
     """
     membership, created = Membership.objects.select_for_update().get_or_create(
         user=user, administration=administration, defaults={"status": MembershipStatus.PENDING}
     )
+    before = None
     if not created and membership.status == MembershipStatus.REVOKED:
+        before = {"status": MembershipStatus.REVOKED}
         membership.status = MembershipStatus.PENDING
         membership.confirmed_by, membership.confirmed_at = None, None
         membership.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+    if created or before:
+        audit.record(action="membership.requested", actor=user, target=membership, before=before,
+                     after={"administration": administration.pk, "status": MembershipStatus.PENDING})
     return membership
 
 
@@ -94,21 +115,26 @@ def request_membership(*, user, administration):
 def propose_administration(*, user, name, kind, ministry, acronym=""):
     """Proposes an administration missing from the registry and asks to join it.
 
-    Side effects: creates one Administration with approved=False (programme staff validate it)
-    and one pending Membership for `user`.
+    Side effects: creates one Administration with approved=False (programme staff validate it),
+    with one audit entry "administration.proposed", and one pending Membership for `user` (see
+    request_membership).
     """
     administration = Administration.objects.create(
         name=name.strip(), acronym=acronym.strip(), kind=kind, ministry=ministry.strip(), approved=False
     )
+    audit.record(action="administration.proposed", actor=user, target=administration, after={
+        "name": administration.name, "acronym": administration.acronym, "kind": administration.kind,
+        "ministry": administration.ministry, "approved": False})
     return administration, request_membership(user=user, administration=administration)
 
 
+@transaction.atomic
 def confirm_membership(*, membership, by):
     """Confirms a pending membership on behalf of `by` (staff, or an active member of the same administration).
 
-    Side effects: one conditional UPDATE of the membership (status ACTIVE, confirmed_by, confirmed_at);
-    nothing when it was no longer pending. Raises PermissionDenied (nothing saved) for anyone else.
-    Returns True when this call confirmed it.
+    Side effects: one conditional UPDATE of the membership (status ACTIVE, confirmed_by, confirmed_at)
+    and one audit entry "membership.confirmed"; nothing when it was no longer pending.
+    Raises PermissionDenied (nothing saved) for anyone else. Returns True when this call confirmed it.
     """
     if not rules.can_confirm_membership(by, membership):
         raise PermissionDenied(_("Seul un membre confirmé de cette administration peut confirmer ses membres."))
@@ -118,6 +144,10 @@ def confirm_membership(*, membership, by):
     )
     if confirmed:
         membership.status, membership.confirmed_by, membership.confirmed_at = MembershipStatus.ACTIVE, by, now
+        audit.record(action="membership.confirmed", actor=by, target=membership,
+                     before={"status": MembershipStatus.PENDING},
+                     after={"administration": membership.administration_id, "status": MembershipStatus.ACTIVE,
+                            "user": membership.user_id})
     return bool(confirmed)
 
 
@@ -149,15 +179,30 @@ def start_draft(*, call, administration, by, force_new=False, title=""):
     return proposal, True
 
 
+def _stored_value(value):
+    """A value as the database compares it (a track by its id), to tell which fields a save changes."""
+    return getattr(value, "pk", value)
+
+
+def changed_fields(proposal, values):
+    """The names, among `values`, whose value differs from the proposal as it was read."""
+    return [name for name, value in values.items()
+            if getattr(proposal, Proposal._meta.get_field(name).attname) != _stored_value(value)]
+
+
+@transaction.atomic
 def save_draft(*, proposal, data, version, by):
     """Saves the editable fields of a draft if nobody saved it since `version` was read.
 
-    `data` maps names of DRAFT_FIELDS to cleaned values (other keys are ignored); `by` is kept for
-    the audit trail of later steps. Side effects: one conditional UPDATE of the proposal that
-    increments its version; nothing at all on a version conflict (raises DraftConflict) or when
-    the proposal is no longer a draft (raises ValidationError). Returns the new version.
+    `data` maps names of DRAFT_FIELDS to cleaned values (other keys are ignored; absent ones keep
+    their value, so a step of the form saves only its own fields). Side effects: one conditional
+    UPDATE of the proposal that increments its version, and one audit entry "proposal.draft_saved"
+    naming the changed fields and the new version (never their text) when something changed;
+    nothing at all on a version conflict (raises DraftConflict) or when the proposal is no longer
+    a draft (raises ValidationError). Returns the new version.
     """
     values = {name: data[name] for name in DRAFT_FIELDS if name in data}
+    changed = changed_fields(proposal, values)
     updated = Proposal.objects.filter(pk=proposal.pk, version=version, status=ProposalStatus.DRAFT).update(
         **values, version=F("version") + 1, updated_at=timezone.now()
     )
@@ -176,4 +221,7 @@ def save_draft(*, proposal, data, version, by):
     for name, value in values.items():
         setattr(proposal, name, value)
     proposal.version = version + 1
+    if changed:
+        audit.record(action="proposal.draft_saved", actor=by, call=proposal.call, target=proposal,
+                     after={"fields": changed, "version": proposal.version})
     return proposal.version

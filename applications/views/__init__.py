@@ -1,6 +1,5 @@
 """The applicant journey: joining an administration, "Mes projets", drafting a proposal."""
 
-import copy
 from itertools import groupby
 
 from django.contrib import messages
@@ -16,12 +15,18 @@ from django.views.decorators.http import require_POST
 from ami.models import Call, CallStatus
 from applications import rules, services
 from applications.forms import (
+    ATTACHMENTS_STEP,
+    FORM_STEPS,
+    MODEL_FIELDS,
+    STEP_TITLES,
     AdministrationSearchForm,
     JoinAdministrationForm,
     JoinPostForm,
     NewDraftForm,
     ProposalDraftForm,
     ProposeAdministrationForm,
+    eligibility_field_name,
+    step_of_field,
 )
 from applications.models import Administration, Membership, Proposal, ProposalStatus
 
@@ -134,16 +139,20 @@ def confirm_member(request, pk):
 
 @login_required
 def my_proposals(request):
+    from applications.views import submission  # the rows (status, missing items, receipts, decision) live there
+
     administrations = list(Administration.objects.of_active_member(request.user))
-    proposals = (Proposal.objects.visible_to(request.user).filter(administration__in=administrations)
-                 .select_related("call", "administration").order_by("-call__opens_at", "call_id", "-updated_at"))
+    proposals = submission.with_row_data(
+        Proposal.objects.visible_to(request.user).filter(administration__in=administrations)
+        .select_related("call", "administration").order_by("-call__opens_at", "call_id", "-updated_at"))
     by_call = {call: list(items) for call, items in groupby(proposals, key=lambda p: p.call)}
     if administrations:
         for call in Call.objects.filter(status=CallStatus.OPEN).exclude(pk__in=[c.pk for c in by_call]):
             by_call[call] = []
     # Open calls first (where there is work to do), then the most recent.
     ordered = sorted(by_call, key=lambda call: (not call.is_open, -call.opens_at.timestamp()))
-    groups = [{"call": call, "proposals": by_call[call]} for call in ordered]
+    now = timezone.now()
+    groups = [submission.call_group(call, by_call[call], now) for call in ordered]
     context = {
         "groups": groups,
         "administrations": administrations,
@@ -210,17 +219,68 @@ def _editable_proposal(request, pk):
     return proposal
 
 
+def step_url(proposal_pk, number):
+    """The page of step `number` of a draft: a section of the form, or the attachments (the last step)."""
+    if number == ATTACHMENTS_STEP:
+        return reverse("applications:attachments", args=[proposal_pk])
+    if number == 1:
+        return reverse("applications:edit_draft", args=[proposal_pk])
+    return reverse("applications:edit_draft_step", args=[proposal_pk, number])
+
+
+def field_url(proposal_pk, field_name):
+    """The step page that edits `field_name`, with the field's anchor (for "what is missing" links)."""
+    anchor = "eligibility" if field_name == "eligibility_answers" else f"id_{field_name}"
+    return f"{step_url(proposal_pk, step_of_field(field_name))}#{anchor}"
+
+
+def _anchors(step):
+    if step is None:
+        return "attachments"
+    return " ".join("eligibility" if name == "eligibility_answers" else f"id_{name}" for name in step.fields)
+
+
+def stepper_context(proposal, current):
+    """What templates/applications/_stepper.html and _steps_menu.html show: where one is among the draft's pages.
+
+    The DSFR stepper counts the form's sections (it draws at most 8 steps); the attachments page
+    follows them in the list of steps, unnumbered.
+    """
+    form_steps = {step.number: step for step in FORM_STEPS}
+    steps = [{"number": number, "title": title, "url": step_url(proposal.pk, number), "current": number == current,
+              "numbered": number in form_steps, "anchors": _anchors(form_steps.get(number))}
+             for number, title in STEP_TITLES.items()]
+    return {"steps": steps, "current": steps[current - 1], "next": steps[current] if current < len(steps) else None,
+            "previous": steps[current - 2] if current > 1 else None, "count": len(FORM_STEPS)}
+
+
+def _destination(request, proposal, step):
+    """Where the buttons (previous, save, next) and the list of steps lead once the step is saved."""
+    go = request.POST.get("go", "")
+    target = {"previous": step - 1, "next": step + 1}.get(go, step)
+    if go.isdigit():
+        target = int(go)
+    return step_url(proposal.pk, min(max(target, 1), ATTACHMENTS_STEP))
+
+
+def _draft_questions(proposal):
+    return list(proposal.call.eligibility_questions.all())
+
+
 @login_required
-def edit_draft(request, pk):
+def edit_draft(request, pk, step=1):
+    """One step of the proposal form; its buttons save the step before moving (nothing typed is lost)."""
     proposal = _editable_proposal(request, pk)
+    if not 1 <= step <= len(FORM_STEPS):
+        raise Http404(_("Cette étape n'existe pas."))
     if not rules.is_editable_draft(proposal):
         messages.error(request, _("Ce projet ne peut plus être modifié : ce n'est plus un brouillon, "
                                   "ou l'appel n'est plus ouvert aux candidatures."))
         return redirect("applications:my_proposals")
-    # The form works on a copy, so that the page's heading keeps the saved title whatever was typed.
-    form = ProposalDraftForm(request.POST or None, instance=copy.copy(proposal))
-    form.helper.attrs = {"data-autosave-url": reverse("applications:autosave_draft", args=[proposal.pk]),
-                         "data-proposal": str(proposal.pk)}
+    form_step = FORM_STEPS[step - 1]
+    questions = _draft_questions(proposal) if form_step.asks_eligibility else []
+    # The form works on a copy of the proposal, so the page's heading keeps the saved title whatever was typed.
+    form = ProposalDraftForm(request.POST or None, instance=proposal, fields=form_step.fields, questions=questions)
     refusal = ""
     if request.method == "POST" and form.is_valid():
         try:
@@ -230,19 +290,33 @@ def edit_draft(request, pk):
             refusal = error.message  # shown above the form, which keeps the typed text
         else:
             messages.success(request, _("Brouillon enregistré."))
-            return redirect("applications:edit_draft", pk=proposal.pk)
+            return redirect(_destination(request, proposal, step))
     context = {
         "proposal": proposal,
         "form": form,
+        "form_step": form_step,
+        "stepper": stepper_context(proposal, step),
+        "questions": questions,
         "refusal": refusal,
         "breadcrumb_data": _breadcrumb(proposal.title, (reverse("applications:my_proposals"), _("Mes projets"))),
     }
     return render(request, "applications/edit_draft.html", context)
 
 
+def _posted_fields(request, proposal):
+    """The draft fields and eligibility questions present in an autosave (one step posts only its own)."""
+    fields = [name for name in MODEL_FIELDS if name in request.POST]
+    questions = [question for question in _draft_questions(proposal)
+                 if eligibility_field_name(question) in request.POST]
+    return fields, questions
+
+
 @require_POST
 def autosave_draft(request, pk):
-    """JSON for static/js/autosave.js: 200 saved, 400 invalid, 403 signed out, 404 unknown, 409 conflict."""
+    """JSON for static/js/autosave.js: 200 saved, 400 invalid, 403 signed out, 404 unknown, 409 conflict.
+
+    Saves only the fields present in the request: each step of the form posts its own.
+    """
     if not request.user.is_authenticated:
         return JsonResponse({"error": _("Votre session a expiré."), "session_expired": True}, status=403)
     try:
@@ -251,7 +325,8 @@ def autosave_draft(request, pk):
         return JsonResponse({"error": _("Ce projet est introuvable.")}, status=404)
     if not rules.is_editable_draft(proposal):
         return JsonResponse({"error": _("Ce projet n'est plus un brouillon modifiable.")}, status=400)
-    form = ProposalDraftForm(request.POST, instance=proposal)
+    fields, questions = _posted_fields(request, proposal)
+    form = ProposalDraftForm(request.POST, instance=proposal, fields=fields, questions=questions)
     if not form.is_valid():
         first = next(iter(form.errors.items()))
         label = form.fields[first[0]].label if first[0] in form.fields else ""

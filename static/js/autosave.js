@@ -1,7 +1,9 @@
-// Autosave of a proposal draft: ~3 s after the last keystroke the form is POSTed to its
-// data-autosave-url. Every outcome is shown in #autosave-status; the text never leaves the page,
-// and a copy stays in localStorage until the server has it. Messages come from data-msg-*
-// attributes so that they are translated by the template (no inline script: CSP).
+// Autosave of a proposal draft: ~3 s after the last keystroke the form (one step of the proposal,
+// so only that step's fields) is POSTed to its data-autosave-url. Every outcome is shown in
+// #autosave-status; the text never leaves the page, and a copy stays in localStorage (one per
+// step) until the server has it. Messages come from data-msg-* attributes so that they are
+// translated by the template (no inline script: CSP). Submitting the form (the step's buttons)
+// waits for a save in flight, so that the form posts the version that save produced.
 (function () {
   "use strict";
   var IDLE_MS = 3000;
@@ -13,7 +15,7 @@
   if (!form || !status || !window.fetch) { return; }
 
   var url = form.dataset.autosaveUrl;
-  var storageKey = "ami-draft-" + form.dataset.proposal;
+  var storageKey = "ami-draft-" + form.dataset.proposal + (form.dataset.step ? "-" + form.dataset.step : "");
   var versionInput = form.querySelector("input[name=version]");
   var idleTimer = null;
   var retryTimer = null;
@@ -22,6 +24,7 @@
   var dirty = false;       // typed since the last successful save
   var editsSinceSend = false;
   var stopped = false;     // after a conflict: never overwrite a colleague's text
+  var pendingSubmit = null; // a click on a step button while a save was in flight
 
   function msg(name, values) {
     var text = status.dataset["msg" + name.charAt(0).toUpperCase() + name.slice(1)] || "";
@@ -39,6 +42,7 @@
     var values = {};
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.type === "hidden" || el.type === "submit" || el.type === "button") { return; }
+      if ((el.type === "radio" || el.type === "checkbox") && !el.checked) { return; }
       values[el.name] = el.value;
     });
     return values;
@@ -128,7 +132,14 @@
       show(msg("retry"), "error");
       schedule(backoff);
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-    }).then(function () { inFlight = false; });
+    }).then(function () {
+      inFlight = false;
+      if (pendingSubmit) {
+        var submitter = pendingSubmit.submitter;
+        pendingSubmit = null;
+        if (form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
+      }
+    });
   }
 
   function onInput() {
@@ -148,7 +159,8 @@
     try { copy = JSON.parse(raw); } catch (e) { dropLocalCopy(); return; }
     var current = fieldValues();
     var differs = Object.keys(copy.fields || {}).some(function (name) {
-      return name in current && current[name] !== copy.fields[name];
+      // An unanswered radio group is absent from `current` but still on the page.
+      return form.elements.namedItem(name) && (current[name] || "") !== copy.fields[name];
     });
     var box = document.getElementById("autosave-restore");
     if (!differs || !box) { dropLocalCopy(); return; }
@@ -156,7 +168,7 @@
     document.getElementById("autosave-restore-yes").addEventListener("click", function () {
       Object.keys(copy.fields).forEach(function (name) {
         var el = form.elements.namedItem(name);
-        if (el && !(window.RadioNodeList && el instanceof RadioNodeList)) { el.value = copy.fields[name]; }
+        if (el) { el.value = copy.fields[name]; }  // a RadioNodeList checks the radio of that value
       });
       // Saved against the version the copy was typed on: if a colleague saved since, the server
       // answers 409 and the text stays on screen instead of silently replacing theirs.
@@ -172,9 +184,15 @@
 
   form.addEventListener("input", onInput);
   form.addEventListener("change", onInput);
-  form.addEventListener("submit", function () {
+  form.addEventListener("submit", function (event) {
     clearTimeout(idleTimer);
     clearTimeout(retryTimer);
+    if (inFlight && !stopped) {
+      // Posting now would carry the version this save is about to replace: wait for its answer.
+      event.preventDefault();
+      pendingSubmit = { submitter: event.submitter || null };
+      return;
+    }
     stopped = true;  // the ordinary save takes over; the local copy stays until the page reloads
   });
   window.addEventListener("beforeunload", function (event) {

@@ -118,3 +118,23 @@ def test_the_demo_call_gets_its_two_eligibility_questions_once():
     assert questions[0].text == "Le projet est-il porté par une administration de l'État ou un de ses opérateurs ?"
     assert questions[1].makes_ineligible(True)
     assert not questions[0].makes_ineligible(True)
+
+
+def test_submitted_demo_proposals_carry_the_snapshot_the_jury_reads():
+    from ami import demo
+    from applications.models import ProposalStatus, Submission
+    from applications.services.submission import snapshot_sha256
+
+    demo.seed()
+
+    demo_call = Call.objects.get(slug="ami-ia-demo")
+    submitted = demo_call.proposals.filter(status=ProposalStatus.SUBMITTED)
+    assert submitted.count() == demo.DEMO_SUBMISSIONS
+    assert submitted.values("administration").distinct().count() == demo.DEMO_SUBMISSIONS
+    assert Submission.objects.filter(proposal__call__slug="ami-ia-2019").count() == 46
+    for submission in Submission.objects.filter(proposal__call=demo_call):
+        assert submission.snapshot["reference"] == submission.proposal.reference
+        assert submission.sha256 == snapshot_sha256(submission.snapshot)
+        assert {e["answer"] for e in submission.snapshot["eligibility"]} == {True, False}
+    demo.seed()
+    assert demo_call.proposals.count() == demo.DEMO_SUBMISSIONS

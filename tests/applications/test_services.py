@@ -2,8 +2,10 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from ami.models import CallStatus
+from ami.models import AuditEvent, CallStatus
 from applications import services
 from applications.models import Administration, Membership, MembershipStatus, Proposal, ProposalStatus
 from tests.ami.factories import CallFactory, TrackFactory, UserFactory
@@ -126,3 +128,77 @@ def test_save_draft_refuses_a_submitted_proposal():
     assert error.value.code == "not_draft"
     proposal.refresh_from_db()
     assert proposal.title == "Déposé"
+
+
+# Audit entries of the applicant's actions
+
+
+def test_request_membership_is_audited_once_and_again_after_a_revocation():
+    user, administration = UserFactory(), AdministrationFactory()
+    membership = services.request_membership(user=user, administration=administration)
+    services.request_membership(user=user, administration=administration)  # unchanged: no second entry
+    event = AuditEvent.objects.get()
+    assert (event.action, event.actor, event.target_id, event.before, event.after) == (
+        "membership.requested", user, str(membership.pk), {}, {"administration": administration.pk,
+                                                              "status": "pending"})
+    Membership.objects.filter(pk=membership.pk).update(status=MembershipStatus.REVOKED)
+    services.request_membership(user=user, administration=administration)
+    assert list(AuditEvent.objects.values_list("action", "before")) == [
+        ("membership.requested", {}), ("membership.requested", {"status": "revoked"})]
+
+
+def test_propose_administration_is_audited_with_the_membership_request():
+    user = UserFactory()
+    administration, _ = services.propose_administration(user=user, name="DDTM de l'Hérault", kind="deconcentrated",
+                                                        ministry="Transition écologique", acronym="DDTM34")
+    proposed, requested = AuditEvent.objects.order_by("id")
+    assert (proposed.action, proposed.actor, proposed.target_id, proposed.after) == (
+        "administration.proposed", user, str(administration.pk),
+        {"name": "DDTM de l'Hérault", "acronym": "DDTM34", "kind": "deconcentrated",
+         "ministry": "Transition écologique", "approved": False})
+    assert requested.action == "membership.requested"
+
+
+def test_confirm_membership_is_audited_only_when_it_confirms():
+    colleague = MembershipFactory()
+    pending = MembershipFactory(administration=colleague.administration, status=MembershipStatus.PENDING)
+    services.confirm_membership(membership=pending, by=colleague.user)
+    services.confirm_membership(membership=pending, by=colleague.user)
+    event = AuditEvent.objects.get()
+    assert (event.action, event.actor, event.target_id, event.before, event.after) == (
+        "membership.confirmed", colleague.user, str(pending.pk), {"status": "pending"},
+        {"administration": pending.administration_id, "status": "active", "user": pending.user_id})
+
+
+def test_save_draft_audits_the_changed_field_names_and_the_version_never_the_text():
+    proposal = ProposalFactory(call=CallFactory(status=CallStatus.OPEN), title="Titre", problem="Ancien")
+    track = TrackFactory(call=proposal.call)
+    user = UserFactory()
+    data = {"title": "Titre", "problem": "Un texte secret", "requested_track": track,
+            "requested_amount_eur": 100_000, "eligibility_answers": {"7": True}}
+    services.save_draft(proposal=proposal, data=data, version=1, by=user)
+    event = AuditEvent.objects.get()
+    assert (event.action, event.actor, event.call, event.target_id, event.before, event.after) == (
+        "proposal.draft_saved", user, proposal.call, str(proposal.pk), {},
+        {"fields": ["problem", "requested_track", "eligibility_answers"], "version": 2})
+    services.save_draft(proposal=proposal, data=data, version=2, by=user)  # nothing changed: no entry
+    assert AuditEvent.objects.count() == 1
+    proposal.refresh_from_db()
+    assert (proposal.version, proposal.eligibility_answers) == (3, {"7": True})
+
+
+def test_save_draft_is_one_conditional_update_plus_the_audit_entry():
+    proposal = ProposalFactory(title="Titre")
+    with CaptureQueriesContext(connection) as queries:
+        services.save_draft(proposal=proposal, data={"title": "Nouveau titre"}, version=1, by=None)
+    on_proposals = [q["sql"] for q in queries if "applications_proposal" in q["sql"]]
+    assert len(on_proposals) == 1 and on_proposals[0].startswith("UPDATE")
+    assert '"version" = ' in on_proposals[0].split("WHERE")[1]  # conditional on the version read
+    assert [q["sql"].split()[0] for q in queries if "ami_auditevent" in q["sql"]] == ["SELECT", "INSERT"]
+
+
+def test_a_refused_save_draft_leaves_no_audit_entry():
+    proposal = ProposalFactory(version=3)
+    with pytest.raises(services.DraftConflict):
+        services.save_draft(proposal=proposal, data={"title": "Ma version"}, version=2, by=None)
+    assert not AuditEvent.objects.exists()

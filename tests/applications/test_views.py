@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from ami.models import CallStatus
+from ami.models import AuditEvent, CallStatus, EligibilityQuestion
 from applications.models import Administration, Membership, MembershipStatus, Proposal, ProposalStatus
 from tests.ami.factories import CallFactory, TrackFactory, UserFactory
 from tests.applications.factories import AdministrationFactory, MembershipFactory, ProposalFactory
@@ -170,7 +170,7 @@ def test_my_proposals_groups_by_call_with_deadline_in_paris_time(client, owner, 
         client.force_login(user)
         page = text(client.get("/mes-projets/"))
         assert re.findall(r'<h2 id="call-[\w-]+-title">([^<]+)</h2>', page) == ["AMI IA 2019", "AMI IA 2018"]
-        assert "Clôture des candidatures : 31 mai 2030, 23:59 (heure de Paris)" in page
+        assert "Clôture le 31 mai 2030 à 23 h 59 (heure de Paris) — dans " in page
         assert f'<a href="/mes-projets/{draft.pk}/modifier/">Tri des signalements</a>' in page
         assert "Contrôles ciblés" in page and "AMI2018-0001" in page and "Déposé" in page
         assert "Recherche" not in page
@@ -255,47 +255,124 @@ def test_new_draft_on_a_draft_call_is_404(client, owner):
 
 # Editing a draft
 
-def test_edit_page_shows_fieldsets_the_calls_tracks_and_autosave(client, owner, draft):
-    TrackFactory(name="Parcours d'un autre appel")
+STEP_TITLES = ["Identité et contacts", "Le problème et les personnes concernées", "Les données",
+               "L'approche par l'intelligence artificielle", "L'équipe et la gouvernance",
+               "Les bénéfices attendus et leur mesure", "L'accompagnement demandé",
+               "Les questions de recevabilité", "Les pièces jointes"]
+
+
+def step_url(proposal, step):
+    return f"/mes-projets/{proposal.pk}/modifier/{step}/"
+
+
+def field_ids(page):
+    ids = re.findall(r'<(?:input|textarea|select)[^>]* id="(id_[a-z_0-9]+)"', page)
+    return [name for name in ids if name != "id_version"]
+
+
+def test_step_one_shows_the_stepper_the_steps_list_and_the_administration(client, owner, draft):
     client.force_login(owner)
     page = text(client.get(f"/mes-projets/{draft.pk}/modifier/"))
-    legends = re.findall(r'<legend class="fr-fieldset__legend">([^<]+)</legend>', page)
-    assert legends == ["Identité du projet", "Le problème à résoudre", "Les données",
-                       "L'approche par l'intelligence artificielle", "L'équipe",
-                       "Les bénéfices attendus", "L'accompagnement demandé"]
-    assert "Technique et métier" in page and "Parcours d&#x27;un autre appel" not in page
-    assert f'data-autosave-url="/mes-projets/{draft.pk}/autosave/"' in page
+    assert re.search(r'<h2 class="fr-stepper__title">\s*Identité et contacts\s*'
+                     r'<span class="fr-stepper__state">Étape 1 sur 8</span>', page)
+    assert 'data-fr-current-step="1" data-fr-steps="8"' in page
+    assert re.search(r"Étape suivante :</span> Le problème et les personnes concernées</p>", page)
+    menu = re.findall(r'<a class="fr-sidemenu__link" href="([^"]+)"[^>]*>([^<]+)</a>', page)
+    expected_urls = [f"/mes-projets/{draft.pk}/modifier/"] + [step_url(draft, n) for n in range(2, 9)] + [
+        f"/mes-projets/{draft.pk}/pieces/"]
+    expected_titles = [f"{n}. {title}" for n, title in enumerate(STEP_TITLES[:8], 1)] + ["Les pièces jointes"]
+    assert [(url, title.replace("&#x27;", "'")) for url, title in menu] == list(
+        zip(expected_urls, expected_titles, strict=True))
+    assert 'aria-current="page">1. Identité et contacts' in page
+    assert "Direction générale de la santé (DGS)" in page and 'id="proposal-identity"' in page
+    assert field_ids(page) == ["id_title", "id_summary"]
+    assert f'data-autosave-url="/mes-projets/{draft.pk}/autosave/"' in page and 'data-step="1"' in page
     assert '<p id="autosave-status"' in page and 'src="/static/js/autosave.js"' in page
-    assert "6000 caractères au maximum" in page
+    assert 'src="/static/js/stepper.js"' in page
+    assert "2000 caractères au maximum" in page
+    assert 'value="previous"' not in page  # no previous step on the first one
+    assert "<title>Étape 1 sur 8 : Identité et contacts — Modifier le brouillon" in page
+
+
+@pytest.mark.parametrize(("step", "fields"), [
+    (2, ["id_problem"]), (3, ["id_data_description"]), (4, ["id_ai_approach"]), (5, ["id_team"]),
+    (6, ["id_expected_benefits"]), (7, ["id_requested_track", "id_requested_amount_eur"]), (8, []),
+])
+def test_each_step_shows_only_its_own_fields(client, owner, draft, step, fields):
+    client.force_login(owner)
+    page = text(client.get(step_url(draft, step)))
+    assert field_ids(page) == fields
+    assert f"Étape {step} sur 8" in page and f'data-step="{step}"' in page
+    assert 'value="previous"' in page and 'value="next"' in page
+
+
+@pytest.mark.parametrize("step", [0, 9, 10])
+def test_a_step_that_does_not_exist_is_404(client, owner, draft, step):
+    client.force_login(owner)
+    assert client.get(step_url(draft, step)).status_code == 404
+
+
+def test_support_step_lists_the_calls_tracks_with_their_budget(client, owner, draft):
+    TrackFactory(name="Parcours d'un autre appel")
+    client.force_login(owner)
+    page = text(client.get(step_url(draft, 7)))
+    assert re.findall(r'<option value="\d*"[^>]*>([^<]+)</option>', page) == [
+        "Choisissez un parcours", "Technique et métier — enveloppe de 1\u00a0000\u00a0000 €"]
+    assert "Parcours d&#x27;un autre appel" not in page
+
+
+@pytest.mark.parametrize(("go", "destination"), [
+    ("next", "/modifier/3/"), ("previous", "/modifier/"), ("stay", "/modifier/2/"), ("6", "/modifier/6/"),
+    ("9", "/pieces/"), ("", "/modifier/2/"),
+])
+def test_every_way_out_of_a_step_saves_it_first(client, owner, draft, go, destination):
+    client.force_login(owner)
+    response = client.post(step_url(draft, 2), {"version": 1, "problem": "Dix mille signalements", "go": go})
+    assert response.status_code == 302 and response["Location"] == f"/mes-projets/{draft.pk}{destination}"
+    draft.refresh_from_db()
+    assert (draft.problem, draft.version, draft.title) == ("Dix mille signalements", 2, "Tri des signalements")
+
+
+def test_next_on_the_eligibility_step_leads_to_the_attachments(client, owner, draft):
+    client.force_login(owner)
+    response = client.post(step_url(draft, 8), {"version": 1, "go": "next"}, follow=True)
+    assert response.redirect_chain[-1][0] == f"/mes-projets/{draft.pk}/pieces/"
+    assert "Après les 8 étapes du formulaire" in text(response)
 
 
 def test_colleague_saves_and_html_is_escaped(client, colleague, draft):
     client.force_login(colleague)
-    data = form_data(draft, title="<script>alert(1)</script>", problem="Des <b>milliers</b> de signalements")
-    response = client.post(f"/mes-projets/{draft.pk}/modifier/", data, follow=True)
+    client.post(f"/mes-projets/{draft.pk}/modifier/", {"version": 1, "title": "<script>alert(1)</script>",
+                                                       "summary": ""})
+    response = client.post(step_url(draft, 2), {"version": 2, "problem": "Des <b>milliers</b> de signalements",
+                                                 "go": "stay"}, follow=True)
     page = text(response)
     assert "Brouillon enregistré." in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
     assert "Des &lt;b&gt;milliers&lt;/b&gt; de signalements" in page
     draft.refresh_from_db()
-    assert (draft.title, draft.version) == ("<script>alert(1)</script>", 2)
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text(client.get("/mes-projets/"))
+    assert (draft.title, draft.problem, draft.version) == (
+        "<script>alert(1)</script>", "Des <b>milliers</b> de signalements", 3)
 
 
-def test_edit_validates_lengths_and_required_title(client, owner, draft):
+def test_errors_show_beside_each_field_and_in_a_summary_and_keep_the_text(client, owner, draft):
     client.force_login(owner)
-    page = text(client.post(f"/mes-projets/{draft.pk}/modifier/", form_data(draft, title="", problem="x" * 6001)))
-    assert "Le formulaire contient des erreurs" in page
-    assert "au plus 6000 caractères" in page
+    page = text(client.post(f"/mes-projets/{draft.pk}/modifier/",
+                            {"version": 1, "title": "", "summary": "x" * 2001, "go": "next"}))
+    summary = page[page.index('id="form-errors"'):page.index("</ul>", page.index('id="form-errors"'))]
+    assert '<a href="#id_title">Titre du projet</a> : Ce champ est obligatoire.' in summary
+    assert '<a href="#id_summary">Résumé</a> : Assurez-vous que cette valeur comporte au plus 2000' in summary
+    assert '<p class="fr-message fr-message--error">Ce champ est obligatoire.</p>' in page
+    assert "x" * 2001 + "</textarea>" in page
     draft.refresh_from_db()
     assert (draft.title, draft.version) == ("Tri des signalements", 1)
 
 
 def test_edit_on_a_stale_version_keeps_the_typed_text_and_saves_nothing(client, owner, colleague, draft):
     client.force_login(colleague)
-    client.post(f"/mes-projets/{draft.pk}/modifier/", form_data(draft, problem="Texte du collègue"))
+    client.post(step_url(draft, 2), {"version": 1, "problem": "Texte du collègue"})
     client.force_login(owner)
-    page = text(client.post(f"/mes-projets/{draft.pk}/modifier/", form_data(draft, problem="Mon texte à moi")))
+    page = text(client.post(step_url(draft, 2), {"version": 1, "problem": "Mon texte à moi", "go": "next"}))
     assert "Brouillon non enregistré" in page
     assert "Un membre de votre administration a modifié ce brouillon" in page
     assert "Mon texte à moi</textarea>" in page
@@ -372,3 +449,122 @@ def test_autosave_invalid_input_is_400_with_the_field(client, owner, draft):
 def test_autosave_refuses_get(client, owner, draft):
     client.force_login(owner)
     assert client.get(f"/mes-projets/{draft.pk}/autosave/").status_code == 405
+
+
+# Steps with rules: the requested support, the eligibility questions; autosave of one step
+
+def test_an_amount_over_the_tracks_budget_is_refused_beside_the_field(client, owner, draft):
+    small = TrackFactory(call=draft.call, name="Scientifique", budget_eur=500_000)
+    client.force_login(owner)
+    data = {"version": 1, "requested_track": small.pk, "requested_amount_eur": "600000", "go": "next"}
+    page = text(client.post(step_url(draft, 7), data))
+    message = ("Le montant demandé (600\u00a0000 €) dépasse l&#x27;enveloppe du parcours « Scientifique » "
+               "(500\u00a0000 €) : indiquez un montant inférieur ou égal à l&#x27;enveloppe.")
+    assert f'<p class="fr-message fr-message--error">{message}</p>' in page
+    assert "Le formulaire contient des erreurs" in page
+    draft.refresh_from_db()
+    assert (draft.requested_track, draft.requested_amount_eur, draft.version) == (None, 100_000, 1)
+    response = client.post(f"/mes-projets/{draft.pk}/autosave/", {**data, "requested_amount_eur": "500000"})
+    assert response.status_code == 200
+    draft.refresh_from_db()
+    assert (draft.requested_track, draft.requested_amount_eur, draft.version) == (small, 500_000, 2)
+
+
+@pytest.mark.parametrize(("amount", "message"), [
+    ("0", "Indiquez un montant en euros supérieur à zéro."),
+    ("-5", "Indiquez un montant en euros supérieur à zéro."),
+    ("12,5", "Indiquez un montant en euros, en chiffres, sans espace ni virgule."),
+])
+def test_the_amount_is_a_positive_whole_number_of_euros(client, owner, draft, amount, message):
+    client.force_login(owner)
+    page = text(client.post(step_url(draft, 7), {"version": 1, "requested_amount_eur": amount}))
+    assert f'<p class="fr-message fr-message--error">{message}</p>' in page
+    draft.refresh_from_db()
+    assert (draft.requested_amount_eur, draft.version) == (100_000, 1)
+
+
+def test_a_track_of_another_call_is_refused(client, owner, draft):
+    other = TrackFactory(name="Ailleurs")
+    client.force_login(owner)
+    page = text(client.post(step_url(draft, 7), {"version": 1, "requested_track": other.pk}))
+    assert "Sélectionnez un choix valide" in page
+    draft.refresh_from_db()
+    assert draft.requested_track is None
+
+
+@pytest.fixture
+def questions(draft):
+    return [
+        EligibilityQuestion.objects.create(call=draft.call, position=0, ineligible_answer=False,
+                                           text="Le projet est-il porté par une administration publique ?"),
+        EligibilityQuestion.objects.create(call=draft.call, position=1, ineligible_answer=True,
+                                           text="Le projet est-il déjà financé par un autre programme ?",
+                                           help_text="Un cofinancement partiel ne compte pas."),
+    ]
+
+
+def test_eligibility_answers_are_saved_and_an_ineligible_one_shows_a_warning(client, owner, draft, questions):
+    public, funded = questions
+    client.force_login(owner)
+    page = text(client.get(step_url(draft, 8)))
+    assert f'id="id_eligibility_{public.pk}_0"' in page and f'id="id_eligibility_{funded.pk}_1"' in page
+    assert "Le projet est-il porté par une administration publique ?" in page
+    assert "Un cofinancement partiel ne compte pas." in page
+    assert page.count('class="fr-alert fr-alert--warning fr-alert--sm ami-ineligible-warning"') == 2
+    assert page.count("ami-ineligible-warning\" id=\"eligibility_") == 2
+    assert page.count(" hidden>") >= 2 and "risque d'être jugé irrecevable" in page
+    response = client.post(step_url(draft, 8), {"version": 1, f"eligibility_{public.pk}": "true",
+                                                 f"eligibility_{funded.pk}": "true", "go": "stay"}, follow=True)
+    draft.refresh_from_db()
+    assert draft.eligibility_answers == {str(public.pk): True, str(funded.pk): True}
+    page = text(response)
+    assert f'id="eligibility_{funded.pk}-warning">' in page  # shown: "yes, already funded" makes it ineligible
+    assert f'id="eligibility_{public.pk}-warning" hidden>' in page
+    assert re.search(rf'id="id_eligibility_{public.pk}_0" name="eligibility_{public.pk}" value="true" checked', page)
+
+
+def test_unanswered_questions_keep_their_saved_answer_and_autosave_sends_one_step(client, owner, draft, questions):
+    public, funded = questions
+    draft.eligibility_answers = {str(public.pk): False, str(funded.pk): False}
+    draft.save()
+    client.force_login(owner)
+    response = client.post(f"/mes-projets/{draft.pk}/autosave/", {"version": 1, f"eligibility_{funded.pk}": "true"})
+    assert response.status_code == 200
+    draft.refresh_from_db()
+    assert draft.eligibility_answers == {str(public.pk): False, str(funded.pk): True}
+    assert (draft.title, draft.summary, draft.requested_amount_eur) == ("Tri des signalements", "Un résumé.", 100_000)
+
+
+def test_autosave_saves_only_the_fields_of_the_step_it_posts(client, owner, draft):
+    client.force_login(owner)
+    response = client.post(f"/mes-projets/{draft.pk}/autosave/", {"version": 1, "problem": "Le problème"})
+    assert response.status_code == 200
+    draft.refresh_from_db()
+    assert (draft.problem, draft.title, draft.summary, draft.requested_amount_eur, draft.version) == (
+        "Le problème", "Tri des signalements", "Un résumé.", 100_000, 2)
+
+
+def test_a_step_save_leaves_an_audit_entry_with_field_names_not_text(client, owner, draft):
+    client.force_login(owner)
+    client.post(step_url(draft, 2), {"version": 1, "problem": "Un texte confidentiel", "go": "next"})
+    event = AuditEvent.objects.get(action="proposal.draft_saved")
+    assert (event.actor, event.call, event.target_id, event.after) == (
+        owner, draft.call, str(draft.pk), {"fields": ["problem"], "version": 2})
+    assert "confidentiel" not in str(event.before) + str(event.after)
+
+
+def test_autosave_leaves_an_audit_entry_naming_what_changed(client, owner, draft):
+    client.force_login(owner)
+    client.post(f"/mes-projets/{draft.pk}/autosave/", {"version": 1, "title": "Tri des signalements",
+                                                       "summary": "Nouveau résumé"})
+    event = AuditEvent.objects.get(action="proposal.draft_saved")
+    assert (event.actor, event.after) == (owner, {"fields": ["summary"], "version": 2})
+
+
+def test_field_url_points_to_the_step_that_edits_the_field():
+    from applications.views import field_url
+
+    assert (field_url(7, "title"), field_url(7, "team"), field_url(7, "requested_amount_eur"),
+            field_url(7, "eligibility_answers")) == (
+        "/mes-projets/7/modifier/#id_title", "/mes-projets/7/modifier/5/#id_team",
+        "/mes-projets/7/modifier/7/#id_requested_amount_eur", "/mes-projets/7/modifier/8/#eligibility")

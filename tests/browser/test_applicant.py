@@ -78,6 +78,8 @@ def test_join_an_administration_then_draft_with_autosave(page):
     proposal = Proposal.objects.get()
     assert page.url.endswith(f"/mes-projets/{proposal.pk}/modifier/")
     assert axe_violations(page) == []
+    page.get_by_role("button", name="Enregistrer et continuer").click()  # one page per section of the form
+    expect(page.locator(".fr-stepper__state")).to_have_text("Étape 2 sur 8")
     typed = "Plus de 10 000 signalements par an sont triés à la main par les agents des ARS."
     page.get_by_label("Problème à résoudre et personnes concernées").fill(typed)
     expect(page.locator("#autosave-status")).to_contain_text("Enregistré à", timeout=15000)
@@ -88,7 +90,7 @@ def test_join_an_administration_then_draft_with_autosave(page):
     expect(page.get_by_label("Problème à résoudre et personnes concernées")).to_have_value(typed)
     assert page.locator("#autosave-restore").is_hidden()  # the server copy is current: nothing to restore
     proposal.refresh_from_db()
-    assert (proposal.problem, proposal.version) == (typed, 2)
+    assert (proposal.problem, proposal.version) == (typed, 3)
 
     page.goto("/mes-projets/")
     row = page.locator("#call-ami-ia-2019 .proposal-row")
@@ -108,7 +110,7 @@ def test_autosave_says_when_the_session_expired_and_keeps_the_text(page):
     expect(page.locator("#autosave-status")).to_have_text(
         "Session expirée : reconnectez-vous dans un autre onglet, votre texte est conservé", timeout=15000)
     expect(page.get_by_label("Résumé")).to_have_value("Texte tapé après l'expiration")
-    stored = page.evaluate(f"window.localStorage.getItem('ami-draft-{proposal.pk}')")
+    stored = page.evaluate(f"window.localStorage.getItem('ami-draft-{proposal.pk}-1')")
     assert "Texte tapé après l'expiration" in stored
     screenshot(page, "applicant-edit-draft-expired")
     # Signed in again, the page offers the browser's copy (newer than the server's) and saves it.
