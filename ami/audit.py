@@ -8,11 +8,13 @@ import hashlib
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 
 from ami.models import AuditEvent
 
 GENESIS = "0" * 64
+# The key of the PostgreSQL advisory lock that serialises appends (any constant unique to this use).
+CHAIN_LOCK_KEY = 0x414D4941  # "AMIA"
 
 
 def _canonical(value):
@@ -48,10 +50,11 @@ def _json_safe(value):
 def record(*, action, actor=None, call=None, target=None, before=None, after=None):
     """Appends one AuditEvent and returns it.
 
-    Side effects: locks the last entry (appends are serialised, so the chain never forks) and
-    inserts one row. Call it inside the transaction of the change it records.
+    Side effects: takes the chain's lock until the end of the transaction (appends are serialised, so the
+    chain never forks) and inserts one row. Call it inside the transaction of the change it records.
     """
-    last = AuditEvent.objects.select_for_update().order_by("-id").first()
+    _lock_chain()
+    last = AuditEvent.objects.order_by("-id").first()
     prev_hash = last.hash if last else GENESIS
     target_type, target_id = _target(target)
     event = AuditEvent(
@@ -68,6 +71,16 @@ def record(*, action, actor=None, call=None, target=None, before=None, after=Non
     event.hash = entry_hash(event, prev_hash)
     event.save()
     return event
+
+
+def _lock_chain():
+    """Serialises appends. A row lock on the last entry would not do: a second transaction waiting on it
+    would, once the first commits, still read that same entry as the last one and fork the chain. After
+    an advisory lock, the next statement sees the newest committed entry (READ COMMITTED). SQLite runs one
+    writing transaction at a time (IMMEDIATE transactions, see settings), which serialises by itself."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
 
 
 def verify(events=None):

@@ -59,7 +59,7 @@ def transition_call(*, call, to_status, by=None, note=""):
     `call.transition`.
     Raises ValidationError (nothing saved) for a refused transition.
     """
-    call = Call.objects.select_for_update().get(pk=call.pk)
+    call = Call.objects.select_for_update(no_key=True).get(pk=call.pk)
     current = CallStatus(call.status)
     target = CallStatus(to_status)
     if target not in CALL_TRANSITIONS[current]:
@@ -188,7 +188,7 @@ def update_call(*, call, by, fields):
     unknown = set(fields) - set(CALL_SETUP_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown call fields: {sorted(unknown)}")
-    call = Call.objects.select_for_update().get(pk=call.pk)
+    call = Call.objects.select_for_update(no_key=True).get(pk=call.pk)
     for name, value in fields.items():
         setattr(call, name, value)
     before, after = _changes(call, list(fields))
@@ -293,7 +293,7 @@ def save_tracks(*, call, by, rows):
     Raises ValidationError (nothing saved) when the tracks are frozen in this phase, a code is used twice,
     no track is left, or a deleted track was requested by a proposal.
     """
-    call = Call.objects.select_for_update().get(pk=call.pk)
+    call = Call.objects.select_for_update(no_key=True).get(pk=call.pk)
     reason = tracks_lock_reason(call)
     if reason:
         raise ValidationError(reason, code="frozen")
@@ -334,7 +334,7 @@ def save_criteria(*, call, by, rows):
     and creates Criterion rows; one audit entry `call.criteria`. Raises ValidationError (nothing saved) otherwise,
     or when the criteria are frozen in this phase.
     """
-    call = Call.objects.select_for_update().get(pk=call.pk)
+    call = Call.objects.select_for_update(no_key=True).get(pk=call.pk)
     reason = criteria_lock_reason(call)
     if reason:
         raise ValidationError(reason, code="frozen")
@@ -360,7 +360,7 @@ def save_eligibility_questions(*, call, by, rows):
     Side effects: locks the call; deletes, updates and creates EligibilityQuestion rows; one audit entry
     `call.eligibility_questions`. Raises ValidationError (nothing saved) when the questions are frozen.
     """
-    call = Call.objects.select_for_update().get(pk=call.pk)
+    call = Call.objects.select_for_update(no_key=True).get(pk=call.pk)
     reason = questions_lock_reason(call)
     if reason:
         raise ValidationError(reason, code="frozen")

@@ -80,7 +80,7 @@ def assign_reference_and_submit(*, proposal, by=None, at=None):
     """
     from ami.models import Call
 
-    call = Call.objects.select_for_update().get(pk=proposal.call_id)
+    call = Call.objects.select_for_update(no_key=True).get(pk=proposal.call_id)
     if not proposal.reference:
         proposal.reference = next_reference(call)
     proposal.submitted_at = at or timezone.now()
@@ -161,7 +161,7 @@ def start_draft(*, call, administration, by, force_new=False, title=""):
     """
     from ami.models import Call
 
-    call = Call.objects.select_for_update().get(pk=call.pk)
+    call = Call.objects.select_for_update(no_key=True).get(pk=call.pk)
     if not call.is_open:
         raise ValidationError(
             _("Cet appel n'est pas ouvert aux candidatures : il n'est pas possible d'y créer un projet."),

@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import math
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -36,6 +37,8 @@ REQUIRED_FIELDS = (
 )
 TEXT_FIELDS = ("title", "summary", "problem", "data_description", "ai_approach", "team", "expected_benefits")
 RECEIPT_CSS = settings.BASE_DIR / "static" / "css" / "receipt.css"
+# The beat task renders the receipts missing from the submissions of these last days (broker down meanwhile).
+RECEIPT_CATCH_UP_DAYS = 2
 
 
 class SubmissionRefused(ValidationError):
@@ -237,7 +240,7 @@ def submit_proposal(*, proposal, version, by, at=None):
     late, not a draft, edited since `version`, or incomplete. Returns the new Submission.
     """
     now = at or timezone.now()
-    call = Call.objects.select_for_update().get(pk=proposal.call_id)
+    call = Call.objects.select_for_update(no_key=True).get(pk=proposal.call_id)
     replayed = Submission.objects.filter(proposal_id=proposal.pk, proposal_version=version).first()
     if replayed is not None:
         raise AlreadySubmitted(replayed)
@@ -279,10 +282,20 @@ def _record_submission(*, call, proposal, version, by, at):
                  before={"status": ProposalStatus.DRAFT, "version": version},
                  after={"status": ProposalStatus.SUBMITTED, "reference": reference, "number": number,
                         "sha256": submission.sha256})
+    transaction.on_commit(lambda: _queue_receipt(submission.pk))
+    return submission
+
+
+def _queue_receipt(submission_id):
+    """Queues the receipt task; if the broker is down the submission stays committed without its receipt,
+    which the `applications.render_missing_receipts` beat task renders later (or the receipt page on demand)."""
     from applications.tasks import render_receipt
 
-    transaction.on_commit(lambda: render_receipt.delay(submission_id=submission.pk))
-    return submission
+    try:
+        render_receipt.delay(submission_id=submission_id)
+    except Exception as error:  # noqa: BLE001 - the Submission row is the source of truth, not the broker
+        logger.warning("receipt of submission %s not queued now (%s): render_missing_receipts will render it",
+                       submission_id, error)
 
 
 @transaction.atomic
@@ -377,6 +390,40 @@ def render_receipt_pdf(*, submission):
     field.storage.delete(name)
     submission.refresh_from_db(fields=["receipt_pdf"])
     return submission.receipt_pdf.name
+
+
+def render_missing_receipts(*, limit=200, within_days=RECEIPT_CATCH_UP_DAYS):
+    """Catches up the receipts of recent submissions whose `applications.render_receipt` task never ran
+    (the broker was down at submission time, a worker died): renders the missing PDFs and queues the
+    receipt emails not queued yet. Returns how many submissions were caught up.
+
+    Only submissions of the last `within_days` days are looked at (older ones, such as the demo's
+    history, keep their receipt to be rendered on demand by the receipt page, without an email); a
+    receipt the owner already downloaded (rendered on demand) still gets its emails here.
+    Side effects, per submission caught up (oldest first, at most `limit`): what render_receipt_pdf and
+    queue_receipt_emails do (at most one file, one conditional UPDATE, one OutboundEmail per recipient).
+    A submission whose rendering fails is logged and left for the next run.
+    """
+    from ami.models import OutboundEmail
+
+    since = timezone.now() - timedelta(days=within_days)
+    recent = (Submission.objects.filter(submitted_at__gte=since)
+              .select_related("proposal__call", "proposal__administration").order_by("pk"))
+    done = 0
+    for submission in recent.iterator():
+        if done >= limit:
+            break
+        emailed = OutboundEmail.objects.filter(key__startswith=f"receipt:{submission.pk}:")
+        if submission.receipt_pdf and emailed.exists():
+            continue
+        try:
+            render_receipt_pdf(submission=submission)
+            queue_receipt_emails(submission=submission)
+        except Exception:  # noqa: BLE001 - one broken receipt must not stop the others
+            logger.exception("receipt of submission %s could not be rendered", submission.pk)
+            continue
+        done += 1
+    return done
 
 
 def receipt_recipients(submission):

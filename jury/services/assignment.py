@@ -106,7 +106,7 @@ def run_assignment(*, call, by, seed=0):
     ("assignment.review_removed") review, and one summary entry "assignment.run".
     Refuses (ValidationError, nothing changed) outside the assignable phases or without a jury.
     """
-    call = Call.objects.select_for_update().get(pk=call.pk)
+    call = Call.objects.select_for_update(no_key=True).get(pk=call.pk)
     _check_assignable(call)
     jurors = list(call.jury_members.select_related("user"))
     if not jurors:

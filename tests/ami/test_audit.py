@@ -73,3 +73,39 @@ def test_verify_audit_command(capsys):
     AuditEvent.objects.filter(pk=first.pk).update(action="call.deleted")
     with pytest.raises(CommandError, match=f"broken at entry {first.pk}"):
         call_command("verify_audit")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_never_fork_the_chain():
+    """Eight threads append at once on PostgreSQL: every entry must still chain to the one before it."""
+    import threading
+
+    from django.db import connection, connections
+
+    from tests.conftest import need_service
+
+    if connection.vendor != "postgresql":
+        need_service("DATABASE_URL on PostgreSQL (concurrent transactions)")
+    call = CallFactory()
+    barrier = threading.Barrier(8)
+    errors = []
+
+    def append(n):
+        try:
+            barrier.wait()
+            for i in range(10):
+                audit.record(action="test.concurrent", call=call, after={"thread": n, "i": i})
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=append, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert audit.verify() == (True, None, 80)
+    assert AuditEvent.objects.values("prev_hash").distinct().count() == 80
