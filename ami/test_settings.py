@@ -22,6 +22,12 @@ MEDIA_ROOT = str(BASE_DIR / "var" / "test-media")
 CRISPY_FAIL_SILENTLY = False
 # Unit tests run tasks in-process; the worker tests turn eager mode off for themselves.
 CELERY_TASK_ALWAYS_EAGER = True
+# Tests see fresh pages (their rolled-back data never bumps the cache); tests/ami/test_views.py turns it on.
+PUBLIC_PAGE_CACHE_SECONDS = 0
+# Two-factor authentication is off for the general suite, which signs staff and jurors in with force_login();
+# tests/ami/test_otp.py, test_proconnect.py and tests/browser/test_otp.py turn it on with the `settings` fixture.
+# The lockout (django-axes) stays on: tests/ami/test_security_accounts.py exercises it.
+OTP_REQUIRED = False
 if REDIS_URL:
     CACHES = {
         "default": {

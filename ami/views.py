@@ -1,4 +1,8 @@
-"""Public pages: the calls, a call, its laureates and open data, and the health probe."""
+"""Public pages: the calls, a call, its laureates and open data, and the health probe.
+
+The public pages are served from a cache to anonymous visitors (ami/page_cache.py says what, and how
+fresh): they render through `page_cache.render` so that the CSRF token stays per visitor.
+"""
 
 import csv
 
@@ -9,12 +13,13 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from ami import health
+from ami import health, page_cache
 from ami.models import Call
 from applications.models import ProposalStatus
 from jury.opendata import COLUMNS, laureate_decisions, laureate_rows
 
 
+@page_cache.cache_public_page
 def home(request):
     calls = (
         Call.objects.visible_to(request.user)
@@ -25,16 +30,17 @@ def home(request):
             )
         )
     )
-    return render(request, "ami/home.html", {"calls": calls})
+    return page_cache.render(request, "ami/home.html", {"calls": calls})
 
 
+@page_cache.cache_public_page
 def call_detail(request, slug):
     call = get_object_or_404(Call.objects.visible_to(request.user).prefetch_related("criteria", "tracks"), slug=slug)
     context = {
         "call": call,
         "breadcrumb_data": {"current": call.title},
     }
-    return render(request, "ami/call_detail.html", context)
+    return page_cache.render(request, "ami/call_detail.html", context)
 
 
 def _announced_call(request, slug):
@@ -44,6 +50,7 @@ def _announced_call(request, slug):
     return call
 
 
+@page_cache.cache_public_page
 def laureates(request, slug):
     call = _announced_call(request, slug)
     decisions = list(laureate_decisions(call))
@@ -60,9 +67,10 @@ def laureates(request, slug):
             "current": _("Lauréats"),
         },
     }
-    return render(request, "ami/laureates.html", context)
+    return page_cache.render(request, "ami/laureates.html", context)
 
 
+@page_cache.cache_public_page
 def laureates_csv(request, slug):
     call = _announced_call(request, slug)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -73,6 +81,7 @@ def laureates_csv(request, slug):
     return response
 
 
+@page_cache.cache_public_page
 def laureates_json(request, slug):
     call = _announced_call(request, slug)
     rows = [{**row, "score_pondere": float(row["score_pondere"])} for row in laureate_rows(call)]
@@ -85,10 +94,11 @@ def healthz(request):
     cache_ok, cache_detail = health.cache_backend()
     payload = {
         "database": {"ok": db_ok, "backend": db_detail},
-        "cache": {"ok": cache_ok, "backend": cache_detail},
+        "cache": {"ok": cache_ok, "backend": cache_detail, "errors_ignored": health.cache_errors()},
         **health.broker_and_workers(),
     }
-    payload["status"] = "ok" if db_ok else "down"
+    # "degraded": Redis is down, the portal still reads and saves (README, « Pannes »).
+    payload["status"] = ("ok" if cache_ok and payload["broker_ok"] else "degraded") if db_ok else "down"
     return JsonResponse(payload, status=200 if db_ok else 503)
 
 

@@ -177,3 +177,203 @@ def test_healthz_is_503_when_the_database_is_down(client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == {"ok": False, "backend": "OperationalError"}
+
+
+# The public page cache (ami/page_cache.py)
+
+
+@pytest.fixture
+def public_cache(settings):
+    """Turns the cache on (the test settings turn it off) on a fresh version: no page of another test."""
+    from ami import page_cache
+
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 60
+    page_cache.bump()
+    yield page_cache
+    page_cache.bump()
+
+
+def csrf_value(content):
+    import re
+
+    return re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', content)
+
+
+def test_home_is_served_from_the_cache_without_any_query(client, public_cache, django_assert_num_queries):
+    CallFactory(title="Appel ouvert", status=CallStatus.OPEN)
+    first = client.get("/")
+    assert first["X-Page-Cache"] == "miss"
+    with django_assert_num_queries(0):
+        second = client.get("/")
+    assert second.status_code == 200 and second["X-Page-Cache"] == "hit"
+    assert "Appel ouvert" in second.content.decode()
+    assert second["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_call_and_laureates_pages_and_open_data_are_cached(client, public_cache, django_assert_num_queries):
+    announced_call()
+    for url in ["/appels/ami-test/", "/appels/ami-test/laureats/", "/appels/ami-test/laureats.csv",
+                "/appels/ami-test/laureats.json"]:
+        first = client.get(url)
+        with django_assert_num_queries(0):
+            second = client.get(url)
+        assert second["X-Page-Cache"] == "hit", url
+        assert second["Content-Type"] == first["Content-Type"]
+        assert second.get("Content-Disposition") == first.get("Content-Disposition")
+    assert "Tri des signalements" in client.get("/appels/ami-test/laureats/").content.decode()
+    assert client.get("/appels/ami-test/laureats.csv").content.decode().startswith(",".join(COLUMNS))
+
+
+def test_each_visitor_gets_their_own_csrf_token_from_a_cached_page(public_cache):
+    from django.test import Client
+
+    CallFactory(status=CallStatus.OPEN)
+    Client().get("/")  # fills the cache
+    visitor = Client(enforce_csrf_checks=True)
+    response = visitor.get("/")
+    content = response.content.decode()
+    assert response["X-Page-Cache"] == "hit"
+    assert public_cache.CSRF_PLACEHOLDER not in content
+    assert "csrftoken" in response.cookies and "Cookie" in response["Vary"]
+    tokens = set(csrf_value(content))
+    assert len(tokens) == 1
+    # The language switch of the cached page works for this visitor (a foreign token would be a 403).
+    switched = visitor.post("/i18n/setlang/", {"language": "en", "next": "/", "csrfmiddlewaretoken": tokens.pop()})
+    assert switched.status_code == 302
+    assert Client().get("/").content.decode() != content  # another visitor, another token
+
+
+def test_a_change_of_phase_reaches_the_pages_once_committed(
+    client, public_cache, django_capture_on_commit_callbacks
+):
+    from ami.services import transition_call
+
+    call = ready_call(slug="ami-x", status=CallStatus.OPEN, title="Appel phase")
+    assert "Ouvert aux candidatures" in client.get("/appels/ami-x/").content.decode()
+    assert client.get("/appels/ami-x/")["X-Page-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        transition_call(call=call, to_status=CallStatus.CLOSED)
+    # Not committed yet: the bump waits (a page rendered now from the old data could outlive it).
+    assert public_cache.bump in callbacks
+    assert "Ouvert aux candidatures" in client.get("/appels/ami-x/").content.decode()
+    for callback in callbacks:
+        callback()
+    response = client.get("/appels/ami-x/")
+    assert response["X-Page-Cache"] == "miss"
+    assert "Candidatures closes" in response.content.decode()
+    assert "Candidatures closes" in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize("change", ["criterion", "track", "decision"])
+def test_criteria_tracks_and_decisions_invalidate_the_pages(client, public_cache, django_capture_on_commit_callbacks,
+                                                            change):
+    from tests.ami.factories import CriterionFactory
+
+    call = announced_call()
+    client.get("/appels/ami-test/")
+    client.get("/appels/ami-test/laureats/")
+    with django_capture_on_commit_callbacks(execute=True):
+        if change == "criterion":
+            CriterionFactory(call=call, title="Critère ajouté", position=9)
+        elif change == "track":
+            TrackFactory(call=call, name="Parcours ajouté", position=5)
+        else:
+            DecisionFactory(proposal=ProposalFactory(call=call, title="Projet repêché"), track=call.tracks.first(),
+                            granted_amount_eur=1000, score=Decimal("60"), rank=9)
+    expected = {"criterion": "Critère ajouté", "track": "Parcours ajouté", "decision": "Projet repêché"}[change]
+    url = "/appels/ami-test/laureats/" if change == "decision" else "/appels/ami-test/"
+    assert expected in client.get(url).content.decode()
+
+
+def test_another_process_sees_a_bump_within_two_seconds(client, public_cache, monkeypatch):
+    from django.core.cache import cache
+
+    call = ready_call(slug="ami-y", status=CallStatus.OPEN)
+    client.get("/appels/ami-y/")
+    # Another worker renamed the call: the database changed and it bumped the shared version.
+    type(call).objects.filter(pk=call.pk).update(title="Titre renommé ailleurs")
+    cache.incr(public_cache.VERSION_KEY)
+    clock = [public_cache._local["read_at"] + 1]
+    monkeypatch.setattr(public_cache.time, "monotonic", lambda: clock[0])
+    assert "Titre renommé ailleurs" not in client.get("/appels/ami-y/").content.decode()  # trusted copy, 1 s old
+    clock[0] += public_cache.LOCAL_VERSION_SECONDS
+    assert "Titre renommé ailleurs" in client.get("/appels/ami-y/").content.decode()
+
+
+def test_signed_in_visitors_and_staff_never_get_the_cached_page(client, public_cache):
+    CallFactory(title="Appel public", status=CallStatus.OPEN)
+    CallFactory(title="Appel en préparation", status=CallStatus.DRAFT)
+    client.get("/")
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    staff = UserFactory(is_staff=True, email="staff@example.gouv.fr")
+    client.force_login(staff)
+    response = client.get("/")
+    content = response.content.decode()
+    assert "X-Page-Cache" not in response
+    assert "Appel en préparation" in content and "staff@example.gouv.fr" in content
+    client.logout()
+    client.force_login(UserFactory(email="agent@example.gouv.fr"))
+    content = client.get("/").content.decode()
+    assert "agent@example.gouv.fr" in content and "Appel en préparation" not in content
+
+
+def test_language_query_string_and_messages_bypass_or_split_the_cache(client, public_cache):
+    announced_call()
+    client.get("/appels/ami-test/laureats/")
+    client.cookies["django_language"] = "en"
+    english = client.get("/appels/ami-test/laureats/")
+    assert english["X-Page-Cache"] == "miss" and "3 laureate projects" in english.content.decode()
+    del client.cookies["django_language"]
+    assert "X-Page-Cache" not in client.get("/appels/ami-test/laureats/?utm_source=lettre")
+    # A pending message is shown once, on a page rendered for this visitor.
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.http import HttpRequest
+
+    storage = CookieStorage(HttpRequest())
+    client.cookies["messages"] = storage._encode([__import__("django.contrib.messages.storage.base",
+                                                             fromlist=["Message"]).Message(20, "Bienvenue !")])
+    response = client.get("/appels/ami-test/laureats/")
+    assert "X-Page-Cache" not in response and "Bienvenue !" in response.content.decode()
+
+
+def test_pages_live_at_most_five_seconds_in_a_cache_private_to_each_process(public_cache, settings):
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 600
+    from django.core.cache import cache
+    from django.core.cache.backends.locmem import LocMemCache
+
+    expected = 5 if isinstance(cache, LocMemCache) else 600
+    assert public_cache.page_seconds() == expected
+
+
+def test_unknown_and_unannounced_pages_are_not_cached(client, public_cache):
+    ready_call(slug="pas-encore", status=CallStatus.DELIBERATION)
+    for url in ["/appels/pas-encore/laureats/", "/appels/inconnu/"]:
+        client.get(url)
+        response = client.get(url)
+        assert response.status_code == 404 and "X-Page-Cache" not in response
+
+
+def test_a_hit_is_served_from_the_process_memory_without_the_shared_cache(client, public_cache, monkeypatch):
+    from django.core.cache import cache
+
+    CallFactory(title="Appel ouvert", status=CallStatus.OPEN)
+    client.get("/")
+
+    def no_round_trip(*args, **kwargs):
+        raise AssertionError("the shared cache was read for a page this process already holds")
+
+    monkeypatch.setattr(cache, "get", no_round_trip)
+    response = client.get("/")
+    assert response["X-Page-Cache"] == "hit" and "Appel ouvert" in response.content.decode()
+
+
+def test_a_page_from_another_process_is_taken_from_the_shared_cache_until_it_expires(client, public_cache,
+                                                                                    monkeypatch):
+    CallFactory(title="Appel ouvert", status=CallStatus.OPEN)
+    client.get("/")
+    public_cache._local_pages.clear()  # as in another process: only the shared cache holds the page
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    public_cache._local_pages.clear()
+    later = public_cache.time.time() + public_cache.page_seconds() + 1
+    monkeypatch.setattr(public_cache.time, "time", lambda: later)
+    assert client.get("/")["X-Page-Cache"] == "miss"
