@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -79,5 +79,21 @@ def download_export(request, pk):
         raise Http404
     name = job.file.name.rsplit("/", 1)[-1]
     response = FileResponse(job.file.open("rb"), as_attachment=True, filename=name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def records_pack(request, slug):
+    """The records-request pack of the call, built at once (a few small files)."""
+    from jury.records import build_pack
+
+    call = _staff_call(request, slug)
+    name, content = build_pack(call)
+    from ami import audit
+
+    audit.record(action="records.downloaded", actor=request.user, call=call, target=call, after={"file": name})
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
