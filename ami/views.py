@@ -4,7 +4,7 @@ The public pages are served from a cache to anonymous visitors (ami/page_cache.p
 fresh): they render through `page_cache.render` so that the CSRF token stays per visitor.
 """
 
-import csv
+import io
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Q
@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from ami import health, page_cache
 from ami.models import Call
 from applications.models import ProposalStatus
+from jury import exports
 from jury.opendata import COLUMNS, laureate_decisions, laureate_rows
 
 
@@ -54,13 +55,24 @@ def _announced_call(request, slug):
 def laureates(request, slug):
     call = _announced_call(request, slug)
     decisions = list(laureate_decisions(call))
-    tracks = list(call.tracks.all())
+    all_tracks = list(call.tracks.all())
+    kinds = sorted({(d.proposal.administration.kind, d.proposal.administration.get_kind_display())
+                    for d in decisions}, key=lambda kind: str(kind[1]))
+    track_code, kind = request.GET.get("parcours", ""), request.GET.get("type", "")
+    shown = [d for d in decisions if not kind or d.proposal.administration.kind == kind]
+    tracks = [t for t in all_tracks if not track_code or t.code == track_code]
     for track in tracks:
-        track.laureates = [d for d in decisions if d.track_id == track.pk]
-        track.granted_total = sum(d.granted_amount_eur for d in track.laureates)
+        track.laureates = [d for d in shown if d.track_id == track.pk]
+        track.granted_total = sum(d.granted_amount_eur for d in decisions if d.track_id == track.pk)
     context = {
         "call": call,
         "tracks": tracks,
+        "all_tracks": all_tracks,
+        "kinds": kinds,
+        "track_code": track_code,
+        "kind": kind,
+        "filtered": bool(track_code or kind),
+        "shown_count": sum(len(t.laureates) for t in tracks),
         "laureate_count": len(decisions),
         "breadcrumb_data": {
             "links": [{"url": call.get_absolute_url(), "title": call.title}],
@@ -73,11 +85,10 @@ def laureates(request, slug):
 @page_cache.cache_public_page
 def laureates_csv(request, slug):
     call = _announced_call(request, slug)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    buffer = io.BytesIO()
+    exports.write("csv", COLUMNS, exports.laureate_rows(call), buffer)  # the writer of export_laureates
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{call.slug}-laureats.csv"'
-    writer = csv.DictWriter(response, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(laureate_rows(call))
     return response
 
 

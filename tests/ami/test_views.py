@@ -1,12 +1,14 @@
 """Public pages and open data (CONTRACT.md)."""
 
 import csv
+import html
 import io
 import json
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from ami.models import CallStatus
@@ -377,3 +379,32 @@ def test_a_page_from_another_process_is_taken_from_the_shared_cache_until_it_exp
     later = public_cache.time.time() + public_cache.page_seconds() + 1
     monkeypatch.setattr(public_cache.time, "time", lambda: later)
     assert client.get("/")["X-Page-Cache"] == "miss"
+
+
+def test_laureates_show_summaries_and_filter_by_track_and_administration_type(client):
+    call = announced_call()
+    call.proposals.filter(reference="AMI-0002").update(summary="Trier dix mille signalements par an.")
+    track = call.tracks.get(name="Accompagnement scientifique")
+    science = call.proposals.get(reference="AMI-0003")
+    science.administration.kind = "university"
+    science.administration.save()
+
+    page = html.unescape(client.get(reverse("laureates", args=[call.slug])).content.decode())
+    assert "Trier dix mille signalements par an." in page
+    assert page.count('class="laureate-row"') == 3
+
+    page = html.unescape(client.get(reverse("laureates", args=[call.slug]), {"parcours": track.code}).content.decode())
+    assert page.count('class="laureate-row"') == 1 and "Science" in page and "Tri des signalements" not in page
+    assert "1 lauréat correspond à ces filtres." in page
+
+    page = html.unescape(client.get(reverse("laureates", args=[call.slug]), {"type": "central"}).content.decode())
+    assert "Science" not in page and "Tri des signalements" in page
+    assert "Université ou organisme de recherche" in page  # offered as a filter
+
+
+def test_open_data_csv_neutralises_formulas_like_the_exports(client):
+    call = announced_call()
+    call.proposals.filter(reference="AMI-0002").update(title='=HYPERLINK("http://x")')
+
+    rows = list(csv.reader(io.StringIO(client.get(reverse("laureates_csv", args=[call.slug])).content.decode())))
+    assert rows[1][2] == "'=HYPERLINK(\"http://x\")"
