@@ -101,6 +101,11 @@ class ReviewForm(forms.Form):
                 max_length=COMMENT_MAX_LENGTH,
                 required=False,
             )
+            self.fields[f"public_{criterion.pk}"] = forms.BooleanField(
+                label=_("Publier ce commentaire dans la fiche d'évaluation remise au porteur de projet"),
+                help_text=_("Sans votre nom, après l'annonce des résultats."),
+                required=False,
+            )
         self.helper = _helper(form_tag=False)
 
     @staticmethod
@@ -109,11 +114,12 @@ class ReviewForm(forms.Form):
         for score in scores:
             initial[f"score_{score.criterion_id}"] = score.value
             initial[f"comment_{score.criterion_id}"] = score.comment
+            initial[f"public_{score.criterion_id}"] = score.comment_public
         return initial
 
     def criterion_rows(self):
-        """[(criterion, note field, comment field)] in the order of the call's grid, for the template."""
-        return [(c, self[f"score_{c.pk}"], self[f"comment_{c.pk}"]) for c in self.criteria]
+        """[(criterion, note field, comment field, publication checkbox)] in the order of the call's grid."""
+        return [(c, self[f"score_{c.pk}"], self[f"comment_{c.pk}"], self[f"public_{c.pk}"]) for c in self.criteria]
 
     def clean(self):
         cleaned = super().clean()
@@ -127,7 +133,8 @@ class ReviewForm(forms.Form):
         """The shape `services.reviews.save_review` takes."""
         return {
             "scores": {
-                c.pk: {"value": self.cleaned_data[f"score_{c.pk}"], "comment": self.cleaned_data[f"comment_{c.pk}"]}
+                c.pk: {"value": self.cleaned_data[f"score_{c.pk}"], "comment": self.cleaned_data[f"comment_{c.pk}"],
+                       "public": self.cleaned_data[f"public_{c.pk}"]}
                 for c in self.criteria
             },
             "overall_opinion": self.cleaned_data["overall_opinion"],

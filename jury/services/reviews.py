@@ -95,14 +95,16 @@ def _write_scores(review, entries):
     for criterion_id, entry in entries.items():
         score, value = existing.get(criterion_id), entry.get("value")
         comment = (entry.get("comment") or "").strip()
+        public = bool(entry.get("public")) and bool(comment)
         if value is None:
             if score is not None:
                 score.delete()
         elif score is None:
-            Score.objects.create(review=review, criterion_id=criterion_id, value=value, comment=comment)
-        elif (score.value, score.comment) != (value, comment):
-            score.value, score.comment = value, comment
-            score.save(update_fields=["value", "comment"])
+            Score.objects.create(review=review, criterion_id=criterion_id, value=value, comment=comment,
+                                 comment_public=public)
+        elif (score.value, score.comment, score.comment_public) != (value, comment, public):
+            score.value, score.comment, score.comment_public = value, comment, public
+            score.save(update_fields=["value", "comment", "comment_public"])
 
 
 def _check_editable(review, call):
@@ -124,7 +126,8 @@ def _check_editable(review, call):
 def save_review(*, review, data, by):
     """Saves the juror's review as a draft.
 
-    `data` is {"scores": {criterion id: {"value": int or None, "comment": str}}, "overall_opinion": str,
+    `data` is {"scores": {criterion id: {"value": int or None, "comment": str, "public": bool (the juror lets
+    the comment appear, unsigned, on the applicant's evaluation sheet)}}, "overall_opinion": str,
     "recommendation": a Recommendation value or ""}. Side effects: locks the review; creates, updates or
     deletes its Score rows (a cleared note removes its row); saves the opinion and recommendation and moves
     the review to DRAFT; one audit entry `review.saved` with the notes before and after. Raises
