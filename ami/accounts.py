@@ -13,6 +13,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from ami import ratelimits
 from ami.forms import SignupForm
 from ami.models import User
 
@@ -27,6 +28,7 @@ def send_verification(request, user):
     send_mail(subject, body, None, [user.email])
 
 
+@ratelimits.per_ip("signup", ratelimits.SIGNUP)
 def signup(request):
     if request.user.is_authenticated:
         return redirect("home")

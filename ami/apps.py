@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class AmiConfig(AppConfig):
     name = "ami"
     verbose_name = _("Appels à manifestation d'intérêt")
+
+    def ready(self):
+        from ami import account_security, page_cache
+
+        page_cache.connect_signals()
+        account_security.connect_signals()

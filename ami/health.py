@@ -16,6 +16,9 @@ def database():
 
 
 def cache_backend():
+    probe = getattr(cache, "probe", None)  # ami.cache.RedisCache: a PING, since its reads never fail
+    if probe is not None:
+        return probe()
     try:
         cache.set("healthz", "ok", 5)
         return cache.get("healthz") == "ok", settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
@@ -40,3 +43,10 @@ def broker_and_workers():
     except Exception:  # noqa: BLE001
         replies = {}
     return {"broker": "redis", "broker_ok": broker_ok, "workers": len(replies), "workers_ok": bool(replies)}
+
+
+def cache_errors():
+    """Cache errors this process swallowed (ami/cache.py) since it started."""
+    from ami.cache import state
+
+    return state()["errors"]

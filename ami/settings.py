@@ -1,6 +1,7 @@
 """Settings, read from the environment with defaults that run (see the README's table)."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -187,7 +188,7 @@ CRISPY_FAIL_SILENTLY = not DEBUG
 DSFR_USE_INTEGRITY_CHECKSUMS = True
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 8)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 30)  # the inactivity timeout (see "Accounts (issue 8)")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -207,6 +208,12 @@ PROGRAMME_NAME = _(
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
 # A jury invitation link expires after this many days (staff may resend a fresh one).
 JURY_INVITATION_MAX_AGE_DAYS = env_int("JURY_INVITATION_MAX_AGE_DAYS", 14)
+# Optional antivirus (applications/antivirus.py): off unless clamd's Unix socket or host is given; new attachments
+# then stay "pending", invisible to the jury, until clamd declares them clean.
+CLAMD_SOCKET = env_str("CLAMD_SOCKET", "")
+CLAMD_HOST = env_str("CLAMD_HOST", "")
+CLAMD_PORT = env_int("CLAMD_PORT", 3310)
+CLAMD_TIMEOUT_SECONDS = env_int("CLAMD_TIMEOUT_SECONDS", 60)
 
 LOGGING = {
     "version": 1,
@@ -214,3 +221,131 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Headers and data protection (issue 8)
+# Content security policy (django-csp 4 format): our own origin only, no inline script or style anywhere,
+# enforced in every environment so that the browser tests (tests/conftest.py) catch a violation.
+# img-src allows data: for the DSFR's own SVG backgrounds (select arrows, checkboxes) and generated images.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+# Rate limits (ami/ratelimits.py): counted in the default cache (Redis in production, shared by every
+# worker; local memory in the single-process embedded default). Behind a reverse proxy, name the header
+# that carries the client's address, e.g. RATELIMIT_IP_META_KEY=HTTP_X_REAL_IP, or every visitor shares one.
+# The decorators need no app: "django_ratelimit" stays out of INSTALLED_APPS, whose only system check flags any cache
+# but memcached and django-redis (an error on the embedded local-memory cache, a warning on Django's own RedisCache).
+MIDDLEWARE.append("django_ratelimit.middleware.RatelimitMiddleware")
+RATELIMIT_VIEW = "ami.ratelimits.rate_limited"
+RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY") or None
+# Personal data and security contacts, shown on the privacy, accessibility and security pages.
+PRIVACY_CONTACT_EMAIL = env_str("PRIVACY_CONTACT_EMAIL", "dpd@ami-ia.numerique.gouv.fr")
+ACCESSIBILITY_CONTACT_EMAIL = env_str("ACCESSIBILITY_CONTACT_EMAIL", "accessibilite@ami-ia.numerique.gouv.fr")
+SECURITY_CONTACT_EMAIL = env_str("SECURITY_CONTACT_EMAIL", "securite@ami-ia.numerique.gouv.fr")
+
+# Accounts (issue 8): lockout, session timeouts, two-factor authentication, ProConnect (README, « Comptes et
+# authentification »).
+INSTALLED_APPS += [
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "mozilla_django_oidc",
+]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+# After the messages: both may log out or redirect with a message.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "ami.account_middleware.SessionTimeoutMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("ami.account_middleware.SessionTimeoutMiddleware") + 1,
+    "ami.account_middleware.OTPRequiredMiddleware",
+)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+# The lockout check comes first: it refuses a locked account or address before any password is checked.
+AUTHENTICATION_BACKENDS = ["ami.account_security.LoginAttemptsBackend", "django.contrib.auth.backends.ModelBackend"]
+
+# Lockout (django-axes): AXES_FAILURE_LIMIT failed logins lock the account (whatever the address) and, separately,
+# the address (whatever the account) for AXES_COOLOFF_MINUTES; a successful login resets the count. The address is
+# REMOTE_ADDR, or the header named by RATELIMIT_IP_META_KEY behind a reverse proxy (the same as the rate limits).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # a float: hours, for django-axes
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "ami.account_security.login_username"
+AXES_CLIENT_IP_CALLABLE = "ami.account_security.client_ip"
+AXES_LOCKOUT_CALLABLE = "ami.account_security.lockout_response"
+
+# Sessions: SESSION_COOKIE_AGE (above) is the inactivity timeout, since a request renews the session (at most
+# once a minute, to spare a write per request); the absolute timeout ends a session that long after its login
+# however active it is (ami/account_middleware.py).
+SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 60 * 60 * 10)
+
+# Two-factor authentication (django-otp): required for staff, and for jurors who did not sign in through
+# ProConnect; the demo accounts skip it while DEBUG is on. The general test settings turn it off.
+OTP_REQUIRED = env_bool("OTP_REQUIRED", True)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "AMI IA")
+OTP_RECOVERY_CODES = 10
+
+# ProConnect, the State agents' single sign-on (OpenID Connect through mozilla-django-oidc), off by default.
+# The endpoints default to ProConnect's layout under its issuer (e.g. https://proconnect.gouv.fr/api/v2).
+PROCONNECT_ENABLED = env_bool("PROCONNECT_ENABLED", False)
+PROCONNECT_ISSUER = env_str("PROCONNECT_ISSUER", "").rstrip("/")
+OIDC_RP_CLIENT_ID = env_str("PROCONNECT_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("PROCONNECT_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("PROCONNECT_AUTHORIZATION_ENDPOINT", f"{PROCONNECT_ISSUER}/authorize")
+OIDC_OP_TOKEN_ENDPOINT = env_str("PROCONNECT_TOKEN_ENDPOINT", f"{PROCONNECT_ISSUER}/token")
+OIDC_OP_USER_ENDPOINT = env_str("PROCONNECT_USERINFO_ENDPOINT", f"{PROCONNECT_ISSUER}/userinfo")
+OIDC_OP_JWKS_ENDPOINT = env_str("PROCONNECT_JWKS_ENDPOINT", f"{PROCONNECT_ISSUER}/jwks")
+PROCONNECT_LOGOUT_ENDPOINT = env_str("PROCONNECT_LOGOUT_ENDPOINT", f"{PROCONNECT_ISSUER}/session/end")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email given_name usual_name"
+OIDC_AUTH_REQUEST_EXTRA_PARAMS = {"acr_values": "eidas1"}
+OIDC_STORE_ID_TOKEN = True  # the hint ProConnect needs to end its own session at logout
+OIDC_TIMEOUT = env_int("PROCONNECT_TIMEOUT", 10)
+OIDC_AUTHENTICATE_CLASS = "ami.proconnect.ProConnectLoginView"
+OIDC_CALLBACK_CLASS = "ami.proconnect.ProConnectCallbackView"
+OIDC_OP_LOGOUT_URL_METHOD = "ami.proconnect.oidc_logout_url"
+LOGIN_REDIRECT_URL_FAILURE = "login"
+if PROCONNECT_ENABLED:
+    if not (PROCONNECT_ISSUER and OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+        raise ImproperlyConfigured(
+            "PROCONNECT_ENABLED needs PROCONNECT_ISSUER, PROCONNECT_CLIENT_ID and PROCONNECT_CLIENT_SECRET."
+        )
+    AUTHENTICATION_BACKENDS.append("ami.proconnect.ProConnectBackend")
+
+# Faults (issue 8): Redis down degrades the cache and leaves queued work to beat; the database down answers 503.
+# README, « Pannes ».
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+                  "ami.middleware_db.DatabaseUnavailableMiddleware")
+if REDIS_URL:
+    CACHES["default"]["BACKEND"] = "ami.cache.RedisCache"
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 2}
+# A broker that does not answer costs a request about one second (not twenty), then the task is left to beat.
+_QUICK_GIVE_UP = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = _QUICK_GIVE_UP
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": _QUICK_GIVE_UP}
+CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "socket_connect_timeout": 2}
+CELERY_BEAT_SCHEDULE["render-missing-receipts"] = {"task": "applications.render_missing_receipts", "schedule": 600.0}
+
+# Headers and data protection (issue 8), continued: after a ProConnect login, our logout form's POST redirects to
+# ProConnect's end-session endpoint, and browsers apply form-action to that redirect too.
+if PROCONNECT_ENABLED:
+    _logout = urlsplit(PROCONNECT_LOGOUT_ENDPOINT)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(f"{_logout.scheme}://{_logout.netloc}")

@@ -44,6 +44,8 @@ CALL_PAGES = [
     ("deliberation:board", gettext_lazy("Délibération")),
     ("announce:page", gettext_lazy("Annonce des résultats")),
     ("exports:page", gettext_lazy("Exports")),
+    ("report:page", gettext_lazy("Rapport de sélection")),
+    ("report:statistics", gettext_lazy("Statistiques")),
 ]
 
 

@@ -46,7 +46,8 @@ def seed():
     users = User.objects.bulk_create(User(email=f"jure{i}@bench.gouv.fr") for i in range(JURORS))
     jurors = JuryMember.objects.bulk_create(JuryMember(call=call, user=u) for u in users)
     administrations = Administration.objects.bulk_create(
-        Administration(name=f"Administration {i}", kind=AdministrationKind.values[i % 6], ministry=f"Ministère {i % 12}")
+        Administration(name=f"Administration {i}", kind=AdministrationKind.values[i % 6],
+                       ministry=f"Ministère {i % 12}")
         for i in range(400)
     )
     proposals = Proposal.objects.bulk_create(

@@ -124,13 +124,28 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(autouse=True)
+def _separate_rate_limits(settings):
+    """Each test counts its own rate limits: hits of one test never make another one's POST a 429."""
+    settings.RATELIMIT_CACHE_PREFIX = f"rl-{uuid.uuid4().hex}:"
+
+
+def csp_violation(message):
+    """Chromium logs every request or inline code the content security policy blocked as a console error."""
+    return message.type == "error" and "Content Security Policy" in message.text
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="fr-FR", viewport={"width": 1280, "height": 900})
+    violations = []
+    context.on("console", lambda m: csp_violation(m) and violations.append(f"{m.page.url if m.page else ''}: {m.text}"))
     page = context.new_page()
     page.set_default_timeout(15000)
     yield page
     context.close()
+    if violations:
+        pytest.fail("Content security policy violations:\n" + "\n".join(violations), pytrace=False)
 
 
 def axe_violations(page, impacts=("serious", "critical")):

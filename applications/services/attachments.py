@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ami import audit
+from applications import antivirus
 from applications.models import Attachment, Proposal, ProposalStatus
 from applications.validators import check_pdf, human_size, megabytes, sanitise_filename
 
@@ -56,11 +57,12 @@ def _store(*, proposal, uploaded_file, label, by, size, sha256, written, replace
     """Writes the file, then creates the row; `written` lists the file for removal if the transaction fails."""
     attachment = Attachment(
         proposal=proposal, label=(label or "").strip(), original_name=sanitise_filename(uploaded_file.name),
-        size=size, sha256=sha256, uploaded_by=by, replaces=replaces,
+        size=size, sha256=sha256, uploaded_by=by, replaces=replaces, scan_status=antivirus.initial_status(),
     )
     attachment.file.save(attachment.original_name, uploaded_file, save=False)
     written.append(attachment)
     attachment.save()
+    antivirus.queue_scan(attachment)
     return attachment
 
 
@@ -90,7 +92,8 @@ def add_attachment(*, proposal, uploaded_file, label, by):
     a row lock, so parallel uploads cannot exceed the total). Raises ValidationError with a French
     message otherwise, leaving no row and no file.
     Side effects: writes one file under MEDIA_ROOT, creates one Attachment row (sanitised name,
-    size, SHA-256), one audit entry "attachment.added".
+    size, SHA-256), one audit entry "attachment.added"; with the antivirus on (settings CLAMD_*), the row
+    is "pending" and the `applications.scan_attachment` task is queued after commit (applications/antivirus.py).
     """
     max_file, _max_total = limits(proposal.call)
     size, sha256 = check_pdf(uploaded_file, max_bytes=max_file)
@@ -113,7 +116,8 @@ def replace_attachment(*, attachment, uploaded_file, by):
     Same checks as add_attachment (the replaced file no longer counts toward the total); also
     refuses an attachment that was already replaced or removed.
     Side effects: writes one file, creates one Attachment row pointing to the old one (`replaces`),
-    sets the old row's `replaced_at` (its file is kept), one audit entry "attachment.replaced".
+    sets the old row's `replaced_at` (its file is kept), one audit entry "attachment.replaced"; the new
+    file is scanned as in add_attachment when the antivirus is on.
     """
     max_file, _max_total = limits(attachment.proposal.call)
     size, sha256 = check_pdf(uploaded_file, max_bytes=max_file)

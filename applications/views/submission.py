@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from ami import ratelimits
 from applications import rules
 from applications.models import Attachment, Proposal, ProposalStatus, Submission
 from applications.services import submission as services
@@ -103,6 +104,7 @@ def _posted_version(request):
 
 @login_required
 @require_POST
+@ratelimits.per_user("submit", ratelimits.SUBMIT)
 def submit_proposal(request, pk):
     proposal = _member_proposal(request, pk)
     version = _posted_version(request)

@@ -1,5 +1,6 @@
 """Staff exports: asked from a page or a command, built by a Celery task into a stored file."""
 
+import logging
 import tempfile
 
 from django.core.files import File
@@ -11,6 +12,8 @@ from ami import audit
 from jury import exports
 from jury.models import ExportJob, ExportStatus
 
+logger = logging.getLogger(__name__)
+
 
 @transaction.atomic
 def request_export(*, call, dataset, fmt, by):
@@ -20,10 +23,18 @@ def request_export(*, call, dataset, fmt, by):
     """
     job = ExportJob.objects.create(call=call, dataset=dataset, format=fmt, requested_by=by)
     audit.record(action="export.requested", actor=by, call=call, target=job, after={"dataset": dataset, "format": fmt})
+    transaction.on_commit(lambda: _queue_build(job.pk))
+    return job
+
+
+def _queue_build(job_id):
+    """Queues the build; with the broker down the job stays PENDING (logged) and staff ask again later."""
     from jury.tasks_exports import build_export
 
-    transaction.on_commit(lambda: build_export.delay(job_id=job.pk))
-    return job
+    try:
+        build_export.delay(job_id=job_id)
+    except Exception as error:  # noqa: BLE001 - the request that asked must not fail with the broker
+        logger.warning("export %s not queued now (%s): it stays pending", job_id, error)
 
 
 def build(*, job):

@@ -14,11 +14,13 @@ from django.views.decorators.http import require_POST
 
 from ami.audit import verify
 from ami.models import AuditEvent, Call
+from applications.antivirus import jury_snapshot
 from applications.models import Proposal
 from jury.algorithms.selection import Envelope
 from jury.forms_deliberation import DecisionForm, JournalFilterForm, MinutesForm, SettingsForm, WhatIfForm
 from jury.models import Decision, JuryMember, JuryRole, Review
 from jury.services import deliberation as services
+from jury.services.conflicts import is_conflicted
 from jury.services.ranking import CANDIDATE_STATUSES, rank_call
 
 JOURNAL_PAGE_SIZE = 50
@@ -159,7 +161,10 @@ def apply_optimal(request, slug):
 
 def _snapshot_context(request, call, proposal):
     submission = proposal.submissions.order_by("-number").first()
-    context = {"snapshot": submission.snapshot if submission else None, "snapshot_template": None,
+    snapshot = submission.snapshot if submission else None
+    if snapshot and not request.user.is_staff:  # the chair reads as the jury does: files declared clean only
+        snapshot = jury_snapshot(snapshot)
+    context = {"snapshot": snapshot, "snapshot_template": None,
                "attachment_url_name": "", "attachment_url_slug": ""}
     if submission is None:
         return context
@@ -208,14 +213,19 @@ def _decision_form(call, proposal, data=None):
                         action=reverse("deliberation:decide", args=[call.slug, proposal.pk]))
 
 
-def _candidate(call, pk):
-    return get_object_or_404(Proposal.objects.filter(call=call, status__in=CANDIDATE_STATUSES), pk=pk)
+def _candidate(request, call, pk):
+    """A proposal under deliberation; 404 for a chair in conflict of interest with it (staff decide on it)."""
+    candidate = get_object_or_404(Proposal.objects.filter(call=call, status__in=CANDIDATE_STATUSES), pk=pk)
+    seat = None if request.user.is_staff else JuryMember.objects.filter(call=call, user=request.user).first()
+    if seat is not None and is_conflicted(juror=seat, proposal=candidate):
+        raise Http404
+    return candidate
 
 
 @login_required
 def proposal(request, slug, pk):
     call, _role = _call(request, slug)
-    candidate = _candidate(call, pk)
+    candidate = _candidate(request, call, pk)
     return _proposal_page(request, call, candidate, _decision_form(call, candidate))
 
 
@@ -226,7 +236,7 @@ def decide(request, slug, pk):
         call, _role = _call(request, slug, deciding=True)
     except PermissionDenied as error:
         return _refused(request, error)
-    candidate = _candidate(call, pk)
+    candidate = _candidate(request, call, pk)
     if services.get_deliberation(call).is_locked and not request.user.is_staff:
         return _refused(request, PermissionDenied(services.locked_refusal()))
     form = _decision_form(call, candidate, request.POST)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from ami import ratelimits
 from ami.models import User
 from jury.forms_staff import InvitedAccountForm
 from jury.services import invitations as service
@@ -23,6 +24,7 @@ def _page(request, invitation, mode, **context):
     return render(request, "jury/invitation_accept.html", context)
 
 
+@ratelimits.per_ip("invitation-accept", ratelimits.INVITATION_ACCEPT)
 def accept_invitation(request, token):
     """GET shows what the invitation is and the one step left; POST accepts it."""
     try:

@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from applications.antivirus import jury_snapshot
 from applications.models import Attachment, Submission
 from applications.services.attachments import file_response
 from jury import rules
@@ -202,7 +203,7 @@ def proposal(request, seat, pk):
     submission = _latest_submission(review.proposal)
     context = {
         "seat": seat, "call": seat.call, "review": review, "submission": submission,
-        "snapshot": submission.snapshot if submission else None, "title": _title(review, submission),
+        "snapshot": jury_snapshot(submission.snapshot) if submission else None, "title": _title(review, submission),
         "attachment_url_name": "jury:attachment", "attachment_url_slug": seat.call.slug,
         "my_scores": Score.objects.filter(review=review).select_related("criterion")
         .order_by("criterion__position", "criterion_id"),
@@ -313,7 +314,8 @@ def declare_conflict(request, seat, pk):
 def attachment(request, seat, att_pk):
     """A file of an assigned proposal, only if it belongs to the submitted snapshot the jury reads."""
     proposals = _my_reviews(request, seat).values("proposal_id")
-    attachment = get_object_or_404(Attachment, pk=att_pk, proposal__in=proposals)
+    # Never a file still pending its antivirus scan, or found infected.
+    attachment = get_object_or_404(Attachment.objects.readable_by_jury(), pk=att_pk, proposal__in=proposals)
     submission = _latest_submission(attachment.proposal_id)
     if submission is None or att_pk not in {item.get("id") for item in submission.snapshot.get("attachments", [])}:
         raise Http404

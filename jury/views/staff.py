@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ami import ratelimits
 from ami.models import Call, OutboundEmail, User
 from applications.models import Proposal, ProposalStatus
 from jury.forms_staff import (
@@ -101,6 +102,7 @@ def _candidate_conflicts(call, email):
 
 
 @staff_required
+@ratelimits.per_user("jury-invitation", ratelimits.JURY_INVITATION)
 def jury(request, slug):
     call = _call(request, slug)
     form = InvitationForm(request.POST or None, action=reverse("jury_staff:jury", args=[call.slug]))
@@ -137,6 +139,7 @@ def _invitation(request, slug, pk):
 
 @staff_required
 @require_POST
+@ratelimits.per_user("jury-invitation", ratelimits.JURY_INVITATION)
 def resend_invitation(request, slug, pk):
     call, invitation = _invitation(request, slug, pk)
     try:
