@@ -168,7 +168,8 @@ def announce_call(*, call, by):
     audit entry with the counts. Raises ValidationError (nothing changed) when the call is not ready.
     Returns the number of messages queued.
     """
-    call = Call.objects.select_for_update(no_key=True).get(pk=call.pk)  # two clicks: the second waits, then sees ANNOUNCED
+    # Two clicks: the second waits here, then sees ANNOUNCED and is refused.
+    call = Call.objects.select_for_update(no_key=True).get(pk=call.pk)
     errors = announce_errors(call)
     if errors:
         raise ValidationError(errors, code="not_ready")
