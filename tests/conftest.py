@@ -77,26 +77,35 @@ def stop_worker(process):
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real `celery -A ami worker` process on Redis, reading the test database, on a queue of its own."""
+def _celery_worker_session(django_db_setup, django_db_blocker):
+    """A real `celery -A ami worker` process on Redis, reading the test database, on a queue of its own,
+    started once for the session."""
     if not settings.REDIS_URL:
         need_service("REDIS_URL (Redis as Celery broker)")
     database_url = _worker_database_url()
     if database_url is None:
         need_service("DATABASE_URL on PostgreSQL (a worker process cannot share an in-memory SQLite)")
-    from ami.celery import app
-
     queue = f"test-{uuid.uuid4().hex[:8]}"
     process, name = start_worker(queue, worker_environment(database_url, queue))
-    previous = (app.conf.task_default_queue, app.conf.task_always_eager)
-    app.conf.task_default_queue = queue
-    app.conf.task_always_eager = False
     try:
         wait_for_worker(process, name, queue)
         yield {"process": process, "name": name, "queue": queue}
     finally:
-        app.conf.task_default_queue, app.conf.task_always_eager = previous
         stop_worker(process)
+
+
+@pytest.fixture
+def celery_worker_process(_celery_worker_session):
+    """Sends this test's tasks to the real worker; the tests after it run their tasks in-process again."""
+    from ami.celery import app
+
+    previous = (app.conf.task_default_queue, app.conf.task_always_eager)
+    app.conf.task_default_queue = _celery_worker_session["queue"]
+    app.conf.task_always_eager = False
+    try:
+        yield _celery_worker_session
+    finally:
+        app.conf.task_default_queue, app.conf.task_always_eager = previous
 
 
 @pytest.fixture(scope="session")
@@ -164,3 +173,18 @@ def screenshot(page, name):
     folder = ROOT / "var" / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+
+def close_response(response):
+    """Closes a streamed response (a file download) as Django's test client does: without letting
+    request_finished's close_old_connections close the test's database connection, which on PostgreSQL
+    would end the transaction the test runs in ("connection already closed" for every later query)."""
+    from django.core.signals import request_finished
+    from django.db import close_old_connections
+
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)

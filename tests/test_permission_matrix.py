@@ -57,6 +57,7 @@ from tests.applications.factories import (
     ProposalFactory,
     complete_draft,
 )
+from tests.conftest import close_response
 from tests.jury.factories import (
     ConflictFactory,
     DecisionFactory,
@@ -477,7 +478,7 @@ def request_as(world, persona, case, url):
     data = case.data(world) if case.data else {}
     with transaction.atomic():
         response = client.post(url, data) if case.method == "POST" else client.get(url)
-        response.close()  # a file download holds its file open until closed
+        close_response(response)  # a file download holds its file open until closed
         problem = verdict(response, expected)
         # Every request is rolled back, so the rows before any request are the world as built.
         if not problem and expected in REFUSALS and portal_rows() != world.rows:

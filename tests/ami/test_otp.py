@@ -17,6 +17,7 @@ from ami import two_factor
 from ami.account_security import LOCAL, LOGIN_METHOD, PROCONNECT, otp_required
 from ami.models import AuditEvent
 from tests.ami.factories import UserFactory
+from tests.conftest import close_response
 from tests.jury.factories import JuryMemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +102,7 @@ def test_staff_without_a_device_is_sent_to_set_one_up_before_any_page(client, ot
         response = client.get(url)
         assert response.status_code == 302 and response["Location"] == f"{SETUP}?next={url.replace('/', '%2F')}"
     static = client.get("/static/css/ami.css")
-    static.close()
+    close_response(static)
     assert static.status_code == 200
     assert client.post("/compte/deconnexion/").status_code == 302
     assert "_auth_user_id" not in client.session

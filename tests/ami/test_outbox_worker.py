@@ -133,10 +133,10 @@ def recipients_seen(delivered):
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_each_recipient_gets_one_message(harness_factory):
     harness = harness_factory()
-    count = 150
+    count = 400
     queue_batch(count)
     harness.start_worker()
-    wait_until(lambda: len(harness.delivered()) >= 40, 60, "the batch did not start")
+    wait_until(lambda: len(harness.delivered()) >= 20, 60, "the batch did not start")
 
     harness.kill_worker()
     in_flight = OutboundEmail.objects.filter(status=EmailStatus.SENDING).count()

@@ -21,6 +21,7 @@ from applications.tasks import scan_attachment
 from jury.models import ReviewStatus
 from tests.ami.factories import CallFactory
 from tests.applications.factories import MembershipFactory, ProposalFactory, make_pdf_bytes
+from tests.conftest import close_response
 from tests.jury.factories import JuryMemberFactory, ReviewFactory
 
 pytestmark = pytest.mark.django_db
@@ -299,7 +300,7 @@ def test_the_jury_lists_and_opens_only_files_declared_clean_or_not_scanned(clien
     for status, attachment in files.items():
         response = client.get(f"/jury/{call.slug}/pieces-jointes/{attachment.pk}/")
         answers[status] = response.status_code
-        response.close()
+        close_response(response)
     assert answers == {"clean": 200, "not_scanned": 200, "pending": 404, "infected": 404}
 
 

@@ -27,6 +27,7 @@ from applications.services import attachments as services
 from applications.validators import check_pdf
 from tests.ami.factories import CallFactory
 from tests.applications.factories import MembershipFactory, ProposalFactory, make_pdf_bytes
+from tests.conftest import close_response
 
 pytestmark = pytest.mark.django_db
 
@@ -280,7 +281,7 @@ def test_the_download_names_the_file_safely(client, draft, owner):
     client.force_login(owner)
     response = client.get(f"/pieces-jointes/{attachment.pk}/")
     disposition = response["Content-Disposition"]
-    response.close()
+    close_response(response)
     assert "\r" not in disposition and "\n" not in disposition and disposition.startswith("attachment;")
     assert response["Content-Type"] == "application/pdf" and response["X-Content-Type-Options"] == "nosniff"
 
