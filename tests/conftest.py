@@ -188,3 +188,26 @@ def close_response(response):
         response.close()
     finally:
         request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases, plus one step before it drops them on PostgreSQL: sessions still
+    open on the test database (the live server's threads, which pytest-django stops after the database
+    teardown, or a worker process that a test killed) are listed on stderr and ended, so that the drop
+    does not fail with "database is being accessed by other users"."""
+    yield
+    with django_db_blocker.unblock():
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            return
+        name = connection.settings_dict["NAME"]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, application_name, state, left(query, 80) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()", [name])
+            leftovers = cursor.fetchall()
+            for row in leftovers:
+                print(f"test database still in use at teardown, ended: {row}", file=sys.stderr)
+                cursor.execute("SELECT pg_terminate_backend(%s)", [row[0]])
