@@ -64,17 +64,22 @@ class MembershipStatus(models.TextChoices):
 
 
 class AdministrationScopedQuerySet(models.QuerySet):
-    """Rows that belong to an administration: staff see all, its active members theirs, others none."""
+    """Rows that belong to an administration: staff see all, its active members theirs, others none.
+
+    `administration_path` is the lookup from the row to its administration.
+    """
+
+    administration_path = "administration"
 
     def of_administrations_of(self, user):
         if not user.is_authenticated:
             return self.none()
         if user.is_staff:
             return self.all()
-        return self.filter(
-            administration__memberships__user=user,
-            administration__memberships__status=MembershipStatus.ACTIVE,
-        )
+        return self.filter(**{
+            f"{self.administration_path}__memberships__user": user,
+            f"{self.administration_path}__memberships__status": MembershipStatus.ACTIVE,
+        })
 
 
 class MembershipQuerySet(AdministrationScopedQuerySet):
@@ -232,15 +237,7 @@ class ScanStatus(models.TextChoices):
 
 
 class AttachmentQuerySet(AdministrationScopedQuerySet):
-    def of_administrations_of(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_staff:
-            return self.all()
-        return self.filter(
-            proposal__administration__memberships__user=user,
-            proposal__administration__memberships__status=MembershipStatus.ACTIVE,
-        )
+    administration_path = "proposal__administration"
 
     def current(self):
         return self.filter(replaced_at__isnull=True)
@@ -284,15 +281,7 @@ class Attachment(models.Model):
 
 
 class SubmissionQuerySet(AdministrationScopedQuerySet):
-    def of_administrations_of(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_staff:
-            return self.all()
-        return self.filter(
-            proposal__administration__memberships__user=user,
-            proposal__administration__memberships__status=MembershipStatus.ACTIVE,
-        )
+    administration_path = "proposal__administration"
 
 
 def receipt_path(instance, filename):

@@ -20,7 +20,7 @@ from openpyxl.styles import Font
 from applications.models import AdministrationKind, Membership, MembershipStatus, Proposal, ProposalStatus
 from jury.models import Conflict, Decision, ExportDataset, Outcome, Review, ReviewStatus
 from jury.opendata import COLUMNS as LAUREATE_COLUMNS
-from jury.opendata import laureate_decisions
+from jury.opendata import iter_laureate_rows, laureate_decisions
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -52,19 +52,7 @@ def neutralise(value):
 
 def laureate_rows(call):
     """The open-data rows (CONTRACT.md), streamed from the database."""
-    with translation.override("fr"):
-        for decision in laureate_decisions(call).iterator(chunk_size=CHUNK):
-            yield {
-                "appel": call.slug,
-                "reference": decision.proposal.reference,
-                "titre": decision.proposal.title,
-                "administration": decision.proposal.administration.name,
-                "type_administration": decision.proposal.administration.get_kind_display(),
-                "accompagnement": decision.track.name,
-                "montant_accompagnement_eur": int(decision.granted_amount_eur),
-                "score_pondere": decision.score,
-                "rang": decision.rank,
-            }
+    return iter_laureate_rows(call)
 
 
 def proposals_visible_in_exports(call, user):
@@ -114,36 +102,36 @@ def proposal_rows(call, user):
             "proposal_id", "outcome", "track__name", "granted_amount_eur", "rank", "reason"
         )
     }
-    kinds = {value: str(label) for value, label in AdministrationKind.choices}
-    statuses = {value: str(label) for value, label in ProposalStatus.choices}
-    outcomes = {value: str(label) for value, label in Outcome.choices}
+    with translation.override("fr"):  # read once: an override held across `yield` would leak to the caller
+        kinds = {value: str(label) for value, label in AdministrationKind.choices}
+        statuses = {value: str(label) for value, label in ProposalStatus.choices}
+        outcomes = {value: str(label) for value, label in Outcome.choices}
     proposals = (
         proposals_visible_in_exports(call, user)
         .select_related("administration", "requested_track")
         .order_by("reference", "pk")
     )
-    with translation.override("fr"):
-        for proposal in proposals.iterator(chunk_size=CHUNK):
-            count, mean = scores.get(proposal.pk, (0, None))
-            outcome, track_name, granted, rank, reason = decisions.get(proposal.pk, ("", "", None, None, ""))
-            yield {
-                "appel": call.slug,
-                "reference": proposal.reference,
-                "titre": proposal.title,
-                "administration": proposal.administration.name,
-                "type_administration": kinds.get(proposal.administration.kind, ""),
-                "ministere": proposal.administration.ministry,
-                "statut": statuses[proposal.status],
-                "parcours_demande": proposal.requested_track.name if proposal.requested_track else "",
-                "montant_demande_eur": proposal.requested_amount_eur,
-                "evaluations_soumises": count,
-                "score_pondere_moyen": mean,
-                "decision": outcomes.get(outcome, ""),
-                "parcours_attribue": track_name or "",
-                "montant_accorde_eur": granted,
-                "rang": rank,
-                "motif": reason,
-            }
+    for proposal in proposals.iterator(chunk_size=CHUNK):
+        count, mean = scores.get(proposal.pk, (0, None))
+        outcome, track_name, granted, rank, reason = decisions.get(proposal.pk, ("", "", None, None, ""))
+        yield {
+            "appel": call.slug,
+            "reference": proposal.reference,
+            "titre": proposal.title,
+            "administration": proposal.administration.name,
+            "type_administration": kinds.get(proposal.administration.kind, ""),
+            "ministere": proposal.administration.ministry,
+            "statut": statuses[proposal.status],
+            "parcours_demande": proposal.requested_track.name if proposal.requested_track else "",
+            "montant_demande_eur": proposal.requested_amount_eur,
+            "evaluations_soumises": count,
+            "score_pondere_moyen": mean,
+            "decision": outcomes.get(outcome, ""),
+            "parcours_attribue": track_name or "",
+            "montant_accorde_eur": granted,
+            "rang": rank,
+            "motif": reason,
+        }
 
 
 def dataset(call, name, user=None):

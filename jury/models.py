@@ -249,11 +249,16 @@ class ExportDataset(models.TextChoices):
     PROPOSALS = "proposals", _("Tous les projets déposés, avec scores et décisions")
 
 
-class ExportStatus(models.TextChoices):
+class JobStatus(models.TextChoices):
+    """The states of work done by a worker for staff: an export, a selection report."""
+
     PENDING = "pending", _("En attente")
     RUNNING = "running", _("En cours")
     DONE = "done", _("Prêt")
     FAILED = "failed", _("Échec")
+
+
+ExportStatus = JobStatus
 
 
 def export_path(instance, filename):
@@ -313,11 +318,7 @@ class AnnouncementTemplate(models.Model):
         return f"{self.call.slug} — {self.get_outcome_display()}"
 
 
-class ReportStatus(models.TextChoices):
-    PENDING = "pending", _("En attente")
-    RUNNING = "running", _("En cours")
-    DONE = "done", _("Prêt")
-    FAILED = "failed", _("Échec")
+ReportStatus = JobStatus
 
 
 def report_path(instance, filename):

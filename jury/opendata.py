@@ -2,6 +2,7 @@
 
 from django.utils import translation
 
+from applications.models import AdministrationKind
 from jury.models import Decision, Outcome
 
 COLUMNS = [
@@ -31,18 +32,28 @@ def laureate_rows(call):
     Labels are French whatever the visitor's language: open data must not change with it.
     `score_pondere` is a Decimal with two places (a string in CSV, a number in JSON).
     """
+    return list(iter_laureate_rows(call))
+
+
+def iter_laureate_rows(call):
+    """laureate_rows() streamed from a server-side cursor (the exports of large calls).
+
+    The French labels are read once, before the first row: a language override held across `yield`
+    would leak into the caller's code between rows.
+    """
     with translation.override("fr"):
-        return [
+        kinds = {value: str(label) for value, label in AdministrationKind.choices}
+    yield from (
             {
                 "appel": call.slug,
                 "reference": decision.proposal.reference,
                 "titre": decision.proposal.title,
                 "administration": decision.proposal.administration.name,
-                "type_administration": decision.proposal.administration.get_kind_display(),
+                "type_administration": kinds[decision.proposal.administration.kind],
                 "accompagnement": decision.track.name,
                 "montant_accompagnement_eur": int(decision.granted_amount_eur),
                 "score_pondere": decision.score,
                 "rang": decision.rank,
             }
-            for decision in laureate_decisions(call)
-        ]
+            for decision in laureate_decisions(call).iterator(chunk_size=2000)
+    )
