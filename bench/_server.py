@@ -392,6 +392,14 @@ def session_cookie(user):
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    if user.is_staff or user.jury_seats.exists():
+        # Staff and jurors need a second factor (ami.account_security.otp_required): a confirmed authenticator,
+        # as if the code had been typed at login.
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.create()
     csrf = secrets.token_hex(16)  # a 32-character CSRF secret, as the csrftoken cookie holds it
     return {settings.SESSION_COOKIE_NAME: session.session_key, settings.CSRF_COOKIE_NAME: csrf}
