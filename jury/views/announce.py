@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -150,6 +151,7 @@ def outbox(request, slug):
         "progress": announce.outbox_progress(call),
         "statuses": EmailStatus.choices,
         "status": status,
+        "query": urlencode({"statut": status}) if status else "",
         "breadcrumb_data": {
             "links": [{"url": reverse("call_detail", args=[call.slug]), "title": call.title}],
             "current": _("Courriels de l'appel"),

@@ -204,3 +204,17 @@ def test_outsiders_get_404(client, call, persona):
     assert client.post(reverse("announce:announce", args=[call.slug]), {"confirm": "on"}).status_code == 404
     call.refresh_from_db()
     assert call.status == CallStatus.DELIBERATION
+
+
+def test_outbox_pages_keep_the_status_filter(client, call):
+    OutboundEmail.objects.bulk_create(
+        OutboundEmail(key=f"k{n}", to=f"a{n}@example.gouv.fr", subject="s", body_text="t", call=call,
+                      status=EmailStatus.FAILED) for n in range(55)
+    )
+    client.force_login(UserFactory(is_staff=True))
+    page = client.get(reverse("announce:outbox", args=[call.slug]), {"statut": "failed"}).content.decode()
+
+    assert 'href="?statut=failed&amp;page=2"' in page
+    assert page.count("a0@example.gouv.fr") + page.count("a54@example.gouv.fr") >= 1
+    second = client.get(reverse("announce:outbox", args=[call.slug]), {"statut": "failed", "page": 2}).content.decode()
+    assert second.count("@example.gouv.fr</td>") == 5
