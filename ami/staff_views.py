@@ -1,13 +1,10 @@
 """The staff area ("Espace équipe"): the calls and their set-up. Staff only: others get 404, visitors the login."""
 
 import copy
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -15,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ami import services, staff_forms
+from ami.access import staff_required
 from ami.models import CALL_TRANSITIONS, Call, CallStatus
 from applications.models import ProposalStatus
 
@@ -47,19 +45,6 @@ CALL_PAGES = [
     ("report:page", gettext_lazy("Rapport de sélection")),
     ("report:statistics", gettext_lazy("Statistiques")),
 ]
-
-
-def staff_required(view):
-    """Visitors are sent to the login page; signed-in people who are not staff get a 404."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise Http404(_("Page réservée à l'équipe du programme."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _call(request, slug):

@@ -1,19 +1,17 @@
 """Programme staff: the intake of submissions (filters, eligibility check) and the proposed administrations."""
 
 from collections import defaultdict
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ami.access import staff_required
 from ami.models import EligibilityQuestion
 from applications.forms_intake import (
     EligibilityForm,
@@ -27,19 +25,6 @@ from applications.services.submission import build_snapshot
 
 PAGE_SIZE = 50
 DECISIONS = {ProposalStatus.ELIGIBLE, ProposalStatus.INELIGIBLE}
-
-
-def staff_required(view):
-    """Anonymous visitors go to the login page; signed-in non-staff get a 404 (the page does not exist for them)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _breadcrumb(current, *links):

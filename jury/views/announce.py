@@ -7,15 +7,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from ami.access import staff_call as _staff_call
 from ami.mail import retry_failed
-from ami.models import Call, EmailStatus, OutboundEmail
+from ami.models import EmailStatus, OutboundEmail
 from jury.models import AnnouncementTemplate, Outcome
 from jury.services import announce
 
@@ -50,12 +51,6 @@ class ConfirmForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
-
-
-def _staff_call(request, slug):
-    if not request.user.is_staff:
-        raise Http404
-    return get_object_or_404(Call.objects.visible_to(request.user), slug=slug)
 
 
 def _previews(call, templates):

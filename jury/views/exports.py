@@ -8,15 +8,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ami.models import Call
+from ami.access import staff_call as _staff_call
 from jury.models import ExportDataset, ExportFormat, ExportJob, ExportStatus
 from jury.services.exports import request_export
-
-
-def _staff_call(request, slug):
-    if not request.user.is_staff:
-        raise Http404
-    return get_object_or_404(Call.objects.visible_to(request.user), slug=slug)
 
 
 def _own_job(request, pk):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from ami.models import Call
+from ami.access import staff_call as _staff_call
 from applications.models import Proposal
 from jury.models import ReportStatus, SelectionReport
 from jury.report import sheet as sheets
@@ -33,12 +33,6 @@ def stage_label(report):
     if report.status == ReportStatus.PENDING:
         return _("En attente du traitement (instantané figé)")
     return _("En cours : %(stage)s") % {"stage": STAGE_LABELS.get(report.stage, report.stage)}
-
-
-def _staff_call(request, slug):
-    if not request.user.is_staff:
-        raise Http404
-    return get_object_or_404(Call.objects.visible_to(request.user), slug=slug)
 
 
 def _staff_report(request, pk):

@@ -4,12 +4,9 @@ Staff only: visitors are sent to the login page, signed-in people who are not st
 """
 
 from datetime import timedelta
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ami import ratelimits
+from ami.access import staff_required
 from ami.models import Call, OutboundEmail, User
 from applications.models import Proposal, ProposalStatus
 from jury.forms_staff import (
@@ -33,17 +31,6 @@ from jury.services import conflicts as conflict_service
 from jury.services import invitations as invitation_service
 from jury.services import members as member_service
 from jury.services.progress import progress_board
-
-
-def staff_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise Http404(_("Page réservée à l'équipe du programme."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _call(request, slug):
