@@ -148,7 +148,8 @@ def csp_violation(message):
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="fr-FR", viewport={"width": 1280, "height": 900})
     violations = []
-    context.on("console", lambda m: csp_violation(m) and violations.append(f"{m.page.url if m.page else ''}: {m.text}"))
+    context.on("console", lambda m: csp_violation(m) and violations.append(
+        f"{m.page.url if m.page else ''}: {m.text} @ {m.location['url']}:{m.location['lineNumber']}"))
     page = context.new_page()
     page.set_default_timeout(15000)
     yield page
