@@ -64,9 +64,9 @@ class OTPRequiredMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         user = request.user
-        if request.resolver_match.url_name in OTP_FREE_PAGES or not otp_required(user, request.session):
-            return None
-        if user.is_verified():
+        if request.resolver_match.url_name in OTP_FREE_PAGES or not user.is_authenticated or user.is_verified():
+            return None  # a verified user is checked first: it costs no query (otp_required may ask for jury seats)
+        if not otp_required(user, request.session):
             return None
         target = "otp_verify" if user_has_device(user) else "otp_setup"
         next_url = request.get_full_path() if request.method == "GET" else ""

@@ -34,7 +34,34 @@ LOG_EVERY_SECONDS = 30.0
 FALLBACK_ENTRIES = 1000
 
 _lock = threading.Lock()
-_state = {"errors": 0, "last_error": "", "down_until": 0.0, "logged_at": 0.0}
+_state = {"errors": 0, "last_error": "", "down_until": 0.0, "logged_at": 0.0, "outage": False}
+_recovery_hooks = []
+
+
+def on_recovery(hook):
+    """Registers a function called (once per outage and process) at the first call that reaches Redis again:
+    what this process wrote meanwhile went to its own memory, so versions kept in the shared cache may be
+    behind (jury/dashboard_cache.py bumps its global version then)."""
+    if hook not in _recovery_hooks:
+        _recovery_hooks.append(hook)
+
+
+def degraded():
+    """True while this process serves the cache from its own memory (Redis failed less than RETRY_AFTER_SECONDS
+    ago)."""
+    return _skipping()
+
+
+def _recovered():
+    with _lock:
+        if not _state["outage"]:
+            return
+        _state["outage"] = False
+    for hook in _recovery_hooks:
+        try:
+            hook()
+        except Exception:  # noqa: BLE001 - a hook must not turn a cache read into an error page
+            logger.exception("cache recovery hook %s failed", hook)
 
 
 def state():
@@ -49,6 +76,7 @@ def _unreachable(error, operation):
         _state["errors"] += 1
         _state["last_error"] = f"{type(error).__name__}: {error}"[:300]
         _state["down_until"] = now + RETRY_AFTER_SECONDS
+        _state["outage"] = True
         log = now - _state["logged_at"] >= LOG_EVERY_SECONDS
         if log:
             _state["logged_at"] = now
@@ -68,9 +96,13 @@ def _degrading(method):
     def wrapper(self, *args, **kwargs):
         if not _skipping():
             try:
-                return method(self, *args, **kwargs)
+                result = method(self, *args, **kwargs)
             except UNREACHABLE as error:
                 _unreachable(error, method.__name__)
+            else:
+                if _state["outage"]:
+                    _recovered()
+                return result
         return getattr(self._fallback, method.__name__)(*args, **kwargs)
 
     return wrapper

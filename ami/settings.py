@@ -206,6 +206,12 @@ PROGRAMME_NAME = _(
     "Direction interministérielle du numérique · Direction interministérielle de la transformation publique"
 )
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
+# The juror's dashboard is kept rendered in the cache until something it shows changes (jury/dashboard_cache.py);
+# this bounds how long an entry stays. 0 turns that cache off. The test settings keep it on, so that every
+# dashboard test also checks that a change is seen at once.
+JURY_DASHBOARD_CACHE_SECONDS = env_int("JURY_DASHBOARD_CACHE_SECONDS", 600)
+# Without Redis each process has its own cache: the dashboards are cached only if the site runs in one process.
+JURY_DASHBOARD_CACHE_IN_PROCESS = env_bool("JURY_DASHBOARD_CACHE_IN_PROCESS", DEBUG)
 # A jury invitation link expires after this many days (staff may resend a fresh one).
 JURY_INVITATION_MAX_AGE_DAYS = env_int("JURY_INVITATION_MAX_AGE_DAYS", 14)
 # Optional antivirus (applications/antivirus.py): off unless clamd's Unix socket or host is given; new attachments

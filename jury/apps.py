@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class JuryConfig(AppConfig):
     name = "jury"
     verbose_name = _("Jury et délibération")
+
+    def ready(self):
+        from jury import dashboard_cache
+
+        dashboard_cache.connect_signals()

@@ -15,6 +15,7 @@ from ami import audit
 from ami.mail import queue_email
 from applications.models import Administration, Membership, MembershipStatus, Proposal, ProposalStatus
 from applications.services import transition_proposal
+from jury import dashboard_cache
 
 
 def _require_staff(user):
@@ -215,6 +216,7 @@ def merge_administration(*, duplicate, into, by):
     Membership.objects.filter(pk__in=[m.pk for m in moved]).update(administration=target)
     moved_proposals = list(Proposal.objects.filter(administration=locked).values_list("pk", flat=True))
     Proposal.objects.filter(pk__in=moved_proposals).update(administration=target)
+    transaction.on_commit(dashboard_cache.bump_global)  # the jurors' dashboards name the administration
     for membership in memberships:
         if membership.status == MembershipStatus.PENDING:
             _tell([membership], key="administration-merged", template="administration_merged",

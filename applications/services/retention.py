@@ -17,6 +17,7 @@ from ami import audit
 from ami.models import Call, CallStatus, CallTransition, EmailStatus, OutboundEmail
 from applications.models import Attachment, Proposal, ProposalStatus, Submission
 from applications.services.submission import snapshot_sha256
+from jury import dashboard_cache
 from jury.models import Review, ReviewStatus, Score
 
 PURGED_STATUSES = (ProposalStatus.NOT_SELECTED, ProposalStatus.INELIGIBLE, ProposalStatus.WITHDRAWN)
@@ -146,6 +147,7 @@ def purge_proposal(*, proposal, by=None):
         proposal=locked, status__in=[EmailStatus.SENT, EmailStatus.FAILED]).exclude(to="").update(
         to="", body_text="", body_html="", attachment_path="", attachment_name="")
     Proposal.objects.filter(pk=locked.pk).update(created_by=None, **{name: "" for name in FREE_TEXT_FIELDS})
+    dashboard_cache.bump_call_on_commit(locked.call_id)  # UPDATEs send no signal
     audit.record(action="proposal.purge_personal_data", actor=by, call=locked.call, target=locked,
                  before=erased, after={"anonymised": True, "retention_months": locked.call.retention_months})
     _delete_files_on_commit(files)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from ami import audit
 from ami.mail import queue_email
-from jury import rules
+from jury import dashboard_cache, rules
 from jury.models import Conflict, ConflictSource, JuryMember, Recommendation, Review, ReviewStatus, Score
 from jury.services.conflicts import withdraw_conflicted_review
 
@@ -193,6 +193,7 @@ def submit_review(*, review, by):
     )
     if not submitted:
         return False
+    dashboard_cache.bump_call_on_commit(call.pk)  # an UPDATE sends no signal
     locked.status, locked.submitted_at = ReviewStatus.SUBMITTED, now
     audit.record(
         action="review.submitted", actor=by, call=call, target=locked, before=before,

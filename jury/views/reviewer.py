@@ -25,6 +25,7 @@ from applications.antivirus import jury_snapshot
 from applications.models import Attachment, Submission
 from applications.services.attachments import file_response
 from jury import rules
+from jury.dashboard_cache import cached_dashboard, csrf_context
 from jury.forms import CharterForm, ConflictForm, DashboardFilterForm, ReviewForm
 from jury.models import JuryMember, Review, ReviewStatus, Score
 from jury.services import reviews as services
@@ -153,6 +154,7 @@ def _next_review(reviews):
 
 
 @juror_view
+@cached_dashboard
 def dashboard(request, seat):
     call = seat.call
     title = Subquery(
@@ -179,6 +181,7 @@ def dashboard(request, seat):
         "filters": filters, "filtered": bool(track_code or tag), "next_review": _next_review(reviews),
         "deadline": _deadline(call), "can_edit": rules.is_review_phase(call),
         "breadcrumb_data": _breadcrumb(call.title, (reverse("jury:home"), _("Jury"))),
+        **csrf_context(request),
     }
     return render(request, "jury/dashboard.html", context)
 

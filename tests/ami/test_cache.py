@@ -15,7 +15,8 @@ throwaway_redis = servers.throwaway_redis  # the fixture, for this module
 @pytest.fixture
 def dead_redis(monkeypatch):
     """Both caches on a port where nothing listens, and a fresh error state."""
-    monkeypatch.setattr(degrading, "_state", {"errors": 0, "last_error": "", "down_until": 0.0, "logged_at": 0.0})
+    monkeypatch.setattr(degrading, "_state",
+                        {"errors": 0, "last_error": "", "down_until": 0.0, "logged_at": 0.0, "outage": False})
     url = f"redis://127.0.0.1:{free_port()}/0"
     params = {"KEY_PREFIX": "t", "OPTIONS": {"socket_connect_timeout": 0.5}}
     return degrading.RedisCache(url, params), DjangoRedisCache(url, params)
@@ -68,3 +69,30 @@ def test_a_live_redis_is_used_and_the_probe_clears_the_pause(dead_redis, throwaw
     cache.set("shared", "oui", 60)
     assert DjangoRedisCache(throwaway_redis.url, {"KEY_PREFIX": "t"}).get("shared") == "oui"
     assert degrading.state()["errors"] == 0
+
+
+def test_the_first_call_that_reaches_redis_again_runs_the_recovery_hooks_once(dead_redis, throwaway_redis, monkeypatch):
+    dead, _ = dead_redis
+    calls = []
+    monkeypatch.setattr(degrading, "_recovery_hooks", [])
+    degrading.on_recovery(lambda: calls.append("bump"))
+    dead.get("a")  # the outage: this process now writes to its own memory
+    assert degrading.degraded() and calls == []
+    live = degrading.RedisCache(throwaway_redis.url, {"KEY_PREFIX": "t"})
+    monkeypatch.setattr(degrading, "_state", {**degrading._state, "down_until": time.monotonic() - 1})
+    assert not degrading.degraded()
+    live.set("k", 1, 60)
+    assert calls == ["bump"]
+    live.get("k")
+    assert calls == ["bump"]  # once per outage
+
+
+def test_a_failing_recovery_hook_does_not_fail_the_cache_call(dead_redis, throwaway_redis, monkeypatch):
+    dead, _ = dead_redis
+    monkeypatch.setattr(degrading, "_recovery_hooks", [])
+    degrading.on_recovery(lambda: 1 / 0)
+    dead.get("a")
+    monkeypatch.setattr(degrading, "_state", {**degrading._state, "down_until": time.monotonic() - 1})
+    live = degrading.RedisCache(throwaway_redis.url, {"KEY_PREFIX": "t"})
+    live.set("k", "v", 60)
+    assert live.get("k") == "v"
