@@ -10,8 +10,10 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django_otp import user_has_device
+from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
+from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
 
+from ami import auth_memo
 from ami.account_security import LOGIN_AT, SEEN_AT, otp_required
 
 # The pages an authenticated user may reach before giving a second factor.
@@ -71,3 +73,26 @@ class OTPRequiredMiddleware:
         target = "otp_verify" if user_has_device(user) else "otp_setup"
         next_url = request.get_full_path() if request.method == "GET" else ""
         return redirect(f"{reverse(target)}?{urlencode({'next': next_url})}" if next_url else reverse(target))
+
+
+class OTPMiddleware(DjangoOTPMiddleware):
+    """django-otp's middleware, whose device lookup serves the device remembered by this process while the
+    user's versions are current (ami/auth_memo.py); the checks on the device are django-otp's own."""
+
+    def _verify_user_sync(self, request, user):
+        self._init_user_fields(user)
+        if user.is_authenticated:
+            persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+            device = self._remembered_device(persistent_id, user) if persistent_id else None
+            user.otp_device = self._finalize_device(request, user, device)
+        return user
+
+    def _remembered_device(self, persistent_id, user):
+        current = getattr(user, "auth_memo_versions", None)  # read before this lookup, by ami.auth_memo.ModelBackend
+        key = ("device", persistent_id)
+        device, _extra = auth_memo.recall(key, current)
+        if device is None:
+            device = self._device_from_persistent_id(persistent_id)
+            if device is not None:
+                auth_memo.remember(key, current, device)
+        return device

@@ -54,6 +54,6 @@ def verify_email(request, uidb64, token):
     user.is_active = True
     user.email_verified_at = timezone.now()
     user.save(update_fields=["is_active", "email_verified_at"])
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="ami.auth_memo.ModelBackend")
     messages.success(request, _("Votre adresse est vérifiée : bienvenue sur le portail."))
     return redirect("home")

@@ -7,7 +7,8 @@ class AmiConfig(AppConfig):
     verbose_name = _("Appels à manifestation d'intérêt")
 
     def ready(self):
-        from ami import account_security, page_cache
+        from ami import account_security, auth_memo, page_cache
 
         page_cache.connect_signals()
         account_security.connect_signals()
+        auth_memo.connect_signals()

@@ -23,6 +23,7 @@ from functools import wraps
 
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -108,11 +109,26 @@ def _degrading(method):
     return wrapper
 
 
+class ReusingClient(RedisCacheClient):
+    """Django's client builds a new `redis.Redis` object (and its table of 170 response callbacks) for every
+    cache call, about 0.2 ms of CPU; this one keeps one per connection pool. The backend instance, hence this
+    client, belongs to one thread; a `redis.Redis` object only borrows connections from its pool."""
+
+    def get_client(self, key=None, *, write=False):
+        index = self._get_connection_pool_index(write)
+        clients = self.__dict__.setdefault("_clients", {})
+        client = clients.get(index)
+        if client is None:
+            client = clients[index] = self._client(connection_pool=self._get_connection_pool(write))
+        return client
+
+
 class RedisCache(DjangoRedisCache):
     """django.core.cache.backends.redis.RedisCache that degrades to a memory cache (module docstring)."""
 
     def __init__(self, server, params):
         super().__init__(server, params)
+        self._class = ReusingClient
         # One memory per process, shared by its threads (each thread has its own instance of this backend).
         self._fallback = LocMemCache(f"ami-cache-fallback:{server}", {
             "TIMEOUT": params.get("TIMEOUT", 300), "KEY_PREFIX": params.get("KEY_PREFIX", ""),

@@ -210,8 +210,9 @@ PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
 # this bounds how long an entry stays. 0 turns that cache off. The test settings keep it on, so that every
 # dashboard test also checks that a change is seen at once.
 JURY_DASHBOARD_CACHE_SECONDS = env_int("JURY_DASHBOARD_CACHE_SECONDS", 600)
-# Without Redis each process has its own cache: the dashboards are cached only if the site runs in one process.
-JURY_DASHBOARD_CACHE_IN_PROCESS = env_bool("JURY_DASHBOARD_CACHE_IN_PROCESS", DEBUG)
+# Without Redis each process has its own cache: the dashboards (jury/dashboard_cache.py) and the users, devices and
+# seats of signed-in requests (ami/auth_memo.py) are remembered only if the site runs in one process.
+SINGLE_PROCESS_CACHE = env_bool("SINGLE_PROCESS_CACHE", DEBUG)
 # A jury invitation link expires after this many days (staff may resend a fresh one).
 JURY_INVITATION_MAX_AGE_DAYS = env_int("JURY_INVITATION_MAX_AGE_DAYS", 14)
 # Optional antivirus (applications/antivirus.py): off unless clamd's Unix socket or host is given; new attachments
@@ -271,7 +272,7 @@ INSTALLED_APPS += [
 ]
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-    "django_otp.middleware.OTPMiddleware",
+    "ami.account_middleware.OTPMiddleware",
 )
 # After the messages: both may log out or redirect with a message.
 MIDDLEWARE.insert(
@@ -284,7 +285,7 @@ MIDDLEWARE.insert(
 )
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 # The lockout check comes first: it refuses a locked account or address before any password is checked.
-AUTHENTICATION_BACKENDS = ["ami.account_security.LoginAttemptsBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["ami.account_security.LoginAttemptsBackend", "ami.auth_memo.ModelBackend"]
 
 # Lockout (django-axes): AXES_FAILURE_LIMIT failed logins lock the account (whatever the address) and, separately,
 # the address (whatever the account) for AXES_COOLOFF_MINUTES; a successful login resets the count. The address is
@@ -302,6 +303,8 @@ AXES_LOCKOUT_CALLABLE = "ami.account_security.lockout_response"
 # once a minute, to spare a write per request); the absolute timeout ends a session that long after its login
 # however active it is (ami/account_middleware.py).
 SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 60 * 60 * 10)
+# Sessions in the database, read through Redis when every process shares it and it answers (ami/sessions.py).
+SESSION_ENGINE = "ami.sessions"
 
 # Two-factor authentication (django-otp): required for staff, and for jurors who did not sign in through
 # ProConnect; the demo accounts skip it while DEBUG is on. The general test settings turn it off.

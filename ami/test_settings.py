@@ -28,9 +28,9 @@ PUBLIC_PAGE_CACHE_SECONDS = 0
 # tests/ami/test_otp.py, test_proconnect.py and tests/browser/test_otp.py turn it on with the `settings` fixture.
 # The lockout (django-axes) stays on: tests/ami/test_security_accounts.py exercises it.
 OTP_REQUIRED = False
-# The juror's dashboard cache stays on (jury/dashboard_cache.py): every dashboard test also checks that a change
-# is seen at once. The live server runs in the test process, so its memory cache is shared enough.
-JURY_DASHBOARD_CACHE_IN_PROCESS = True
+# The juror's dashboard cache (jury/dashboard_cache.py) and the memory of users, devices and seats (ami/auth_memo.py)
+# stay on: every test also checks that a change is seen at once. The live server runs in the test process.
+SINGLE_PROCESS_CACHE = True
 if REDIS_URL:
     CACHES = {
         "default": {

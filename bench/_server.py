@@ -384,13 +384,14 @@ def machine():
 
 def session_cookie(user):
     """A signed-in session for `user`, made directly in the session store (no password hashing at 500 users)."""
+    from importlib import import_module
+
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from importlib import import_module
 
     session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "ami.auth_memo.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     if user.is_staff or user.jury_seats.exists():
         # Staff and jurors need a second factor (ami.account_security.otp_required): a confirmed authenticator,

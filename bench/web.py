@@ -3,6 +3,9 @@
 Goals (issue 3): public pages at least 70 % of the floor's requests/s, personal dashboards at least
 25 %, p99 under 200 ms, at 50 concurrent clients. The floor is a view returning "ok" through the same
 middleware, served by the same gunicorn in the same run, measured in slices alternating with each page's.
+A personal page is also measured against the signed-in floor: the same bare view asked with the page's
+session cookie (signed_in_floor_* and ratio_to_signed_in_floor in its JSON object), which tells what
+signing in costs by itself.
 
 Run from the repository root: .venv/bin/python bench/web.py (PostgreSQL when DATABASE_URL is set,
 Redis cache when REDIS_URL is set). Data: the demo's three calls (ami-ia-2019 has 15 laureates) and,
@@ -121,6 +124,24 @@ def measure(server, path, cookies):
     return floor, page
 
 
+def signed_in_floor(server, cookies, page):
+    """The same bare view, asked with the page's session cookie: what signing in costs by itself (the session,
+    the user, the second-factor device, read on every request of a signed-in user), against the anonymous
+    floor; and the page against that signed-in floor."""
+    floor, signed_in = measure(server, "/bench/floor/", cookies)
+    ratio = signed_in["rps"] / floor["rps"] if floor["rps"] else 0.0
+    extra = {
+        "signed_in_floor_rps": round(signed_in["rps"], 1),
+        "signed_in_floor_ratio": round(ratio, 3),
+        "signed_in_floor_server_cpu_ms": round(signed_in["cpu_ms"], 3),
+        "ratio_to_signed_in_floor": round(page["rps"] / signed_in["rps"], 3) if signed_in["rps"] else 0.0,
+    }
+    _server.log(f"[web]   signed-in floor: {extra['signed_in_floor_rps']} req/s = {ratio:.0%} of the anonymous "
+                f"floor's {floor['rps']:.1f}, {extra['signed_in_floor_server_cpu_ms']} ms of server CPU a request; "
+                f"the page is {extra['ratio_to_signed_in_floor']:.0%} of it")
+    return extra
+
+
 def main():
     started = time.perf_counter()
     results = []
@@ -165,6 +186,8 @@ def main():
                 _server.log(f"[web] {name}: {result['rps']} req/s vs floor {result['floor_rps']} "
                             f"({result['ratio']:.0%}), p99 {result['p99_ms']} ms, {errors} errors; server CPU "
                             f"{result['server_cpu_ms']} ms vs {result['floor_server_cpu_ms']} ms a request")
+                if cookies:
+                    result.update(signed_in_floor(server, cookies, page))
                 results.append(result)
         backend, cache = site.backend, site.cache
     _server.log(f"[web] done in {time.perf_counter() - started:.0f} s")

@@ -6,8 +6,9 @@ in the shared cache under a key that names everything it depends on, and a reque
 every check first: the session, the second factor, the juror's seat on this call's jury (404 otherwise)
 and the charter. Only then is the stored page served.
 
-The key: `jury-dashboard:<seat>:<call stamp>:<call version>:<global version>:<user>:<language>:<day>:
-<query>`.
+The key: `jury-dashboard:<seat>:<call stamp>:<user>:<language>:<day>:<query>`; the entry also carries the
+two versions it was rendered under, and is served only while both are still current (the versions and the
+entry come back in one round trip).
 - the seat, and the call's creation and last-change stamps (a saved call changes the key by itself);
 - the call version: a counter in the cache, bumped after the commit of any change to the call's reviews,
   conflicts, jury seats, proposals, submissions or tracks (signals wired in `JuryConfig.ready`, so the
@@ -26,7 +27,7 @@ rendered the old rows in between stored its page under a version that is already
 processes share is used: with Redis unreachable (`ami.cache` serving each process from its own memory)
 every request renders the page, and the first call that reaches Redis again bumps the global version,
 since the bumps made meanwhile went to one process's memory. Without Redis (LocMemCache) the cache is
-used only when JURY_DASHBOARD_CACHE_IN_PROCESS says the site runs in one process (`make run`, the tests).
+used only when SINGLE_PROCESS_CACHE says the site runs in one process (`make run`, the tests).
 JURY_DASHBOARD_CACHE_SECONDS (600 by default) bounds how long an entry stays; 0 turns the cache off.
 """
 
@@ -51,7 +52,7 @@ CSRF_PLACEHOLDER = "ami-jury-dashboard-csrf-placeholder"
 GLOBAL_KEY = "jury-dashboard:global"
 
 
-def _call_key(call_id):
+def call_key(call_id):
     return f"jury-dashboard:call:{call_id}"
 
 
@@ -69,7 +70,7 @@ def _bump(key):
 
 def bump_call(call_id):
     """Makes the dashboards of every juror of the call stale (call it after the change is committed)."""
-    _bump(_call_key(call_id))
+    _bump(call_key(call_id))
 
 
 def bump_call_on_commit(call_id, using=None):
@@ -84,17 +85,18 @@ def bump_global():
     _bump(GLOBAL_KEY)
 
 
-def _versions(call_id):
-    """The call's and the global counters, in one round trip; a missing counter is started."""
-    keys = [_call_key(call_id), GLOBAL_KEY]
-    found = cache.get_many(keys)
+def _lookup(seat, page_key):
+    """The call's and the global counters and the stored page, in one round trip: (versions, entry or None).
+    A missing counter is started (then no stored page can match it)."""
+    version_keys = [call_key(seat.call_id), GLOBAL_KEY]
+    found = cache.get_many([*version_keys, page_key])
     versions = []
-    for key in keys:
+    for key in version_keys:
         if key not in found:
             cache.add(key, _fresh_version(), timeout=None)
             found[key] = cache.get(key, 0)
         versions.append(found[key])
-    return versions
+    return versions, found.get(page_key)
 
 
 def _call_id(instance):
@@ -142,7 +144,7 @@ def connect_signals():
 def _usable():
     """A cache that every process shares and that answers now: Redis through ami.cache.RedisCache, not degraded
     (a process serving from its own memory would keep pages that another process's change cannot reach).
-    A cache of one process (LocMemCache) only when JURY_DASHBOARD_CACHE_IN_PROCESS says the site runs in one
+    A cache of one process (LocMemCache) only when SINGLE_PROCESS_CACHE says the site runs in one
     process (the tests, `runserver`)."""
     if settings.JURY_DASHBOARD_CACHE_SECONDS <= 0:
         return False
@@ -151,7 +153,7 @@ def _usable():
         return not shared_cache.degraded()
     if isinstance(backend, DjangoRedisCache):
         return True
-    return settings.JURY_DASHBOARD_CACHE_IN_PROCESS
+    return settings.SINGLE_PROCESS_CACHE
 
 
 def is_cacheable(request):
@@ -161,13 +163,12 @@ def is_cacheable(request):
 
 
 def _key(request, seat):
+    """The page's key without the versions: the stored entry carries the versions it was rendered under."""
     call, user = seat.call, request.user
-    call_version, global_version = _versions(call.pk)
     query = hashlib.sha256(request.META.get("QUERY_STRING", "").encode()).hexdigest()[:16]
     person = hashlib.sha256(f"{user.pk}:{user.email}:{user.is_staff}".encode()).hexdigest()[:16]
     stamp = f"{call.pk}.{call.created_at.timestamp()}.{call.updated_at.timestamp()}"
-    return (f"jury-dashboard:{seat.pk}:{stamp}:{call_version}:{global_version}:{person}:{get_language()}:"
-            f"{timezone.localdate().isoformat()}:{query}")
+    return f"jury-dashboard:{seat.pk}:{stamp}:{person}:{get_language()}:{timezone.localdate().isoformat()}:{query}"
 
 
 def _response(request, entry, state):
@@ -190,10 +191,10 @@ def cached_dashboard(view):
             return view(request, seat, **kwargs)
         errors = shared_cache.state()["errors"]
         key = _key(request, seat)
-        entry = cache.get(key)
+        versions, entry = _lookup(seat, key)
         if shared_cache.state()["errors"] != errors:  # Redis failed meanwhile: answers come from this process
             return view(request, seat, **kwargs)
-        if entry is not None:
+        if entry is not None and entry["versions"] == versions:
             return _response(request, entry, "hit")
         request.dashboard_csrf_placeholder = CSRF_PLACEHOLDER
         response = view(request, seat, **kwargs)
@@ -201,7 +202,7 @@ def cached_dashboard(view):
             if not response.streaming:
                 response.content = response.content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
             return response
-        entry = {"content": response.content, "content_type": response["Content-Type"]}
+        entry = {"content": response.content, "content_type": response["Content-Type"], "versions": versions}
         cache.set(key, entry, settings.JURY_DASHBOARD_CACHE_SECONDS)
         return _response(request, entry, "miss")
 

@@ -158,6 +158,15 @@ def page(browser, live_server):
         pytest.fail("Content security policy violations:\n" + "\n".join(violations), pytrace=False)
 
 
+def session_queries():
+    """The queries a signed-in request spends on its session: none when the cache is Redis (ami/sessions.py
+    reads it there), one otherwise."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    return 0 if isinstance(caches["default"], RedisCache) else 1
+
+
 def axe_violations(page, impacts=("serious", "critical")):
     """Runs axe-core on the page and returns the serious and critical violations (id and targets)."""
     from axe_playwright_python.sync_playwright import Axe

@@ -39,7 +39,7 @@ for index in range(COUNT):
     MembershipFactory(user=user, administration=administration)
     draft = complete_draft(call=call, administration=administration, created_by=user)
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="ami.auth_memo.ModelBackend")
     owners.append({"session": client.cookies[settings.SESSION_COOKIE_NAME].value, "draft": draft.pk,
                    "version": draft.version})
 print(json.dumps({"call": call.slug, "title": call.title, "session_cookie": settings.SESSION_COOKIE_NAME,

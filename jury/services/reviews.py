@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ami import audit
+from ami import audit, auth_memo
 from ami.mail import queue_email
 from jury import dashboard_cache, rules
 from jury.models import Conflict, ConflictSource, JuryMember, Recommendation, Review, ReviewStatus, Score
@@ -65,6 +65,8 @@ def accept_charter(*, member, by):
         member.refresh_from_db(fields=["charter_accepted_at"])
         return False
     member.charter_accepted_at = now
+    auth_memo.bump_user(member.user_id)  # an UPDATE sends no signal: the remembered seat is stale
+    dashboard_cache.bump_call_on_commit(member.call_id)
     audit.record(
         action="charter.accepted", actor=by, call=member.call, target=member,
         before={"charter_accepted_at": None}, after={"charter_accepted_at": now},

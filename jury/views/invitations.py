@@ -58,7 +58,7 @@ def accept_invitation(request, token):
                                        "de nouveau le lien."))
         except ValidationError as error:
             return _refused(request, error.messages[0])
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="ami.auth_memo.ModelBackend")
         return _welcome(request, member)
     return _page(request, invitation, "signup", form=form)
 

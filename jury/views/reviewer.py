@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from ami import auth_memo
 from applications.antivirus import jury_snapshot
 from applications.models import Attachment, Submission
 from applications.services.attachments import file_response
@@ -40,8 +41,36 @@ def _call_crumbs(call):
 
 
 def _seat(request, slug):
-    """The user's seat on the jury of the call `slug`; 404 for anyone else, staff included."""
-    return get_object_or_404(JuryMember.objects.select_related("call"), call__slug=slug, user=request.user)
+    """The user's seat on the jury of the call `slug`, with its call; 404 for anyone else, staff included.
+
+    The seat and its call are served from this process's memory while the user's versions (read when the
+    user was) and the call row's version are those they were read under (ami/auth_memo.py)."""
+    user = request.user
+    user_current = getattr(user, "auth_memo_versions", None)
+    seat_key, call_key = ("seat", user.pk, slug), ("seat-call", user.pk, slug)
+    if user_current is not None:
+        _seen, call_id = auth_memo.peek(seat_key)
+        if call_id is not None:
+            current = _seat_versions(user_current, call_id)
+            seat, _extra = auth_memo.recall(seat_key, current)
+            call, _extra = auth_memo.recall(call_key, current)
+            if seat is not None and call is not None:
+                seat.call = call
+                return seat
+    seats = JuryMember.objects.select_related("call").filter(call__slug=slug, user=user)
+    seat = get_object_or_404(seats)
+    if user_current is None:
+        return seat
+    current = _seat_versions(user_current, seat.call_id)  # read before the rows that are remembered under it
+    seat = get_object_or_404(seats)
+    auth_memo.remember(seat_key, current, seat, extra=seat.call_id)
+    auth_memo.remember(call_key, current, seat.call, extra=seat.call_id)
+    return seat
+
+
+def _seat_versions(user_current, call_id):
+    call_version = auth_memo.versions([auth_memo.call_key(call_id)])
+    return None if call_version is None else user_current + call_version
 
 
 def juror_view(view):

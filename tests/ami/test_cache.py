@@ -96,3 +96,12 @@ def test_a_failing_recovery_hook_does_not_fail_the_cache_call(dead_redis, throwa
     live = degrading.RedisCache(throwaway_redis.url, {"KEY_PREFIX": "t"})
     live.set("k", "v", 60)
     assert live.get("k") == "v"
+
+
+def test_one_redis_client_per_pool_is_kept_instead_of_one_per_call(throwaway_redis):
+    cache = degrading.RedisCache(throwaway_redis.url, {"KEY_PREFIX": "t"})
+    cache.set("a", 1, 60)
+    client = cache._cache.get_client(write=True)
+    cache.set("b", 2, 60)
+    assert cache._cache.get_client(write=True) is client
+    assert cache.get("a") == 1 and cache.get("b") == 2

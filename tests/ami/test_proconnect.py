@@ -192,4 +192,4 @@ def test_enabling_proconnect_needs_its_issuer_and_credentials():
     enabled = _settings_probe(PROCONNECT_ENABLED="1", PROCONNECT_ISSUER="https://proconnect.gouv.fr/api/v2/",
                               PROCONNECT_CLIENT_ID="ami", PROCONNECT_CLIENT_SECRET="secret")
     assert enabled.stdout.split() == ["ami.proconnect.ProConnectBackend", "https://proconnect.gouv.fr/api/v2/token"]
-    assert _settings_probe().stdout.split()[0] == "django.contrib.auth.backends.ModelBackend"
+    assert _settings_probe().stdout.split()[0] == "ami.auth_memo.ModelBackend"

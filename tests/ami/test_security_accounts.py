@@ -217,7 +217,7 @@ def test_production_settings_secure_the_session_cookie_and_lock_out():
     assert values == {
         "secure": True, "httponly": True, "age": 1800, "absolute": 36000, "otp": True,
         "limit": 5, "cooloff": 0.25, "params": ["username", "ip_address"],
-        "backends": ["ami.account_security.LoginAttemptsBackend", "django.contrib.auth.backends.ModelBackend"],
+        "backends": ["ami.account_security.LoginAttemptsBackend", "ami.auth_memo.ModelBackend"],
         "validators": 4,
     }
     tuned = _production_settings(SESSION_COOKIE_AGE="900", SESSION_ABSOLUTE_TIMEOUT="28800", AXES_COOLOFF_MINUTES="30")

@@ -508,6 +508,7 @@ def test_my_proposals_keeps_a_fixed_number_of_queries(client, owner, call, admin
     first = complete_draft(call=call, administration=administration, created_by=owner)
     services.submit_proposal(proposal=first, version=1, by=owner)
     client.force_login(owner)
+    _count_queries(client)  # warm: the user is then remembered by this process (ami/auth_memo.py)
     one = _count_queries(client)
     announced = CallFactory(status=CallStatus.ANNOUNCED)
     DecisionFactory(proposal=ProposalFactory(call=announced, administration=administration),

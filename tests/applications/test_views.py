@@ -197,6 +197,7 @@ def test_my_proposals_query_count_does_not_grow_with_the_list(client, owner, ope
     administration = owner.memberships.get().administration
     client.force_login(owner)
     ProposalFactory(call=open_call, administration=administration)
+    _my_proposals_queries(client, owner)  # warm: the user is then remembered by this process (ami/auth_memo.py)
     one = _my_proposals_queries(client, owner)
     ProposalFactory(call=open_call, administration=administration)
     ProposalFactory(call=CallFactory(status=CallStatus.CLOSED), administration=administration)

@@ -241,9 +241,10 @@ def test_request_freezes_snapshot_with_hash_head_version_and_audit(locked, djang
 
 
 def test_asking_twice_for_the_same_state_gives_one_report_and_one_task(locked, django_capture_on_commit_callbacks):
+    other_staff = UserFactory(is_staff=True)
     with django_capture_on_commit_callbacks() as callbacks:
         first, created = services.request_report(call=locked["call"], by=locked["staff"])
-        again, created_again = services.request_report(call=locked["call"], by=UserFactory(is_staff=True))
+        again, created_again = services.request_report(call=locked["call"], by=other_staff)
     assert created and not created_again and again.pk == first.pk
     assert len(callbacks) == 1 and SelectionReport.objects.count() == 1
 

@@ -294,6 +294,7 @@ def _dashboard_queries(client, call):
 def test_dashboard_runs_a_fixed_number_of_queries(client, juror, call, django_assert_num_queries):
     member = JuryMember.objects.get(user=juror)
     client.force_login(juror)
+    assert client.get(f"/jury/{call.slug}/?parcours=technique").status_code == 200  # user and seat remembered
     one = _dashboard_queries(client, call)
     for index in range(49):
         proposal = ProposalFactory(call=call, reference=f"AMI2019-{index + 10:04d}", expertise_tags=["santé"],
