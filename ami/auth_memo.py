@@ -11,7 +11,10 @@ under, and serves them again only while those versions are still the current one
   permissions are not remembered: Django reads them afresh for each request that asks) (signals wired in
   `AmiConfig.ready`; code that changes those rows with `QuerySet.update()` calls `bump_user()` itself);
 - a global version, bumped when the cache comes back after an outage (the bumps made meanwhile went to
-  one process's memory only);
+  one process's memory only). While Redis is unreachable nothing remembered is served (each process
+  that tries Redis and fails reads the database); after it comes back, a process that was idle during the
+  outage could serve what it remembered until the process that made a change meanwhile reaches Redis again,
+  with its next request, and bumps the global version (the same window applies to sessions, ami/sessions.py);
 - for a seat, also its call's version, bumped by any change to the call's row (not by the reviews: a
   juror's seat stays remembered while the jury works).
 Reading the versions costs one round trip to the cache instead of a query per row. Nothing secret goes to
@@ -28,10 +31,8 @@ import threading
 import time
 from collections import OrderedDict
 
-from django.conf import settings
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache import cache
 from django.db import transaction
 
 from ami import cache as shared_cache
@@ -58,12 +59,7 @@ def _fresh_version():
 
 def usable():
     """A cache that every process shares and that answers now (see the module docstring)."""
-    backend = caches["default"]
-    if isinstance(backend, shared_cache.RedisCache):
-        return not shared_cache.degraded()
-    if isinstance(backend, DjangoRedisCache):
-        return True
-    return settings.SINGLE_PROCESS_CACHE
+    return shared_cache.trusted()
 
 
 def _bump(key):

@@ -156,3 +156,24 @@ class RedisCache(DjangoRedisCache):
         with _lock:
             _state["down_until"] = 0.0
         return True, type(self).__name__
+
+
+def is_shared(backend):
+    """True when `backend` is Redis and answers now: what it holds is what every process sees (Django's own
+    RedisCache, or this one while it is not serving from the process's memory)."""
+    if isinstance(backend, RedisCache):
+        return not degraded()
+    return isinstance(backend, DjangoRedisCache)
+
+
+def trusted():
+    """Whether the default cache may hold what must never be stale across processes (the remembered users and
+    seats, the dashboards): Redis answering, or a cache of this process when SINGLE_PROCESS_CACHE says the site
+    runs in one process (never our Redis while it is degraded)."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    backend = caches["default"]
+    if isinstance(backend, DjangoRedisCache):
+        return is_shared(backend)
+    return settings.SINGLE_PROCESS_CACHE

@@ -20,7 +20,6 @@ import threading
 
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 from django.contrib.sessions.backends.db import SessionStore as DBStore
-from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 
 from ami import cache as shared_cache
 
@@ -50,9 +49,7 @@ class SessionStore(CachedDBStore):
                 _unsynced.add(key)
 
     def _shared(self):
-        if isinstance(self._cache, shared_cache.RedisCache):
-            return not shared_cache.degraded()
-        return isinstance(self._cache, DjangoRedisCache)
+        return shared_cache.is_shared(self._cache)
 
     def _through_cache(self, operation, key):
         """Runs a cache-backed operation; if Redis failed meanwhile, remembers the key (a function: a new

@@ -37,8 +37,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
@@ -146,14 +145,7 @@ def _usable():
     (a process serving from its own memory would keep pages that another process's change cannot reach).
     A cache of one process (LocMemCache) only when SINGLE_PROCESS_CACHE says the site runs in one
     process (the tests, `runserver`)."""
-    if settings.JURY_DASHBOARD_CACHE_SECONDS <= 0:
-        return False
-    backend = caches["default"]
-    if isinstance(backend, shared_cache.RedisCache):
-        return not shared_cache.degraded()
-    if isinstance(backend, DjangoRedisCache):
-        return True
-    return settings.SINGLE_PROCESS_CACHE
+    return settings.JURY_DASHBOARD_CACHE_SECONDS > 0 and shared_cache.trusted()
 
 
 def is_cacheable(request):

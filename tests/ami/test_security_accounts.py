@@ -11,12 +11,15 @@ from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.cache import caches
 from django.test import RequestFactory
 from django.utils import timezone
 
 from ami.account_security import LOCAL, LOGIN_AT, LOGIN_METHOD, SEEN_AT, client_ip, login_username
 from ami.models import User
+from ami.sessions import SessionStore
 from tests.ami.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -162,9 +165,10 @@ def test_a_request_renews_the_inactivity_timeout_at_most_once_a_minute(client):
 def test_an_idle_session_is_over(client):
     agent = UserFactory(email="agent@outre-mer.gouv.fr")
     client.force_login(agent)
-    Session.objects.filter(session_key=client.session.session_key).update(
-        expire_date=timezone.now() - timedelta(seconds=1)
-    )
+    key = client.session.session_key
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    # Thirty idle minutes also end the copy read through Redis (ami/sessions.py), stored for the same time.
+    caches[settings.SESSION_CACHE_ALIAS].delete(SessionStore.cache_key_prefix + key)
     response = client.get("/mes-projets/")
     assert response.status_code == 302 and response["Location"].startswith("/compte/connexion/")
 

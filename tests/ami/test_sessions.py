@@ -43,6 +43,13 @@ def test_a_shared_redis_serves_the_session_without_a_query(redis_sessions, djang
         assert SessionStore(key).load()["_auth_user_id"] == "42"
 
 
+def test_the_copy_in_redis_expires_with_the_inactivity_timeout(redis_sessions, settings):
+    key = signed_in_session()
+    redis_key = redis_sessions.make_and_validate_key(SessionStore.cache_key_prefix + key)
+    ttl = redis_sessions._cache.get_client().ttl(redis_key)
+    assert settings.SESSION_COOKIE_AGE - 5 <= ttl <= settings.SESSION_COOKIE_AGE
+
+
 def test_a_logout_deletes_the_session_in_redis_too(redis_sessions):
     key = signed_in_session()
     SessionStore(key).flush()
