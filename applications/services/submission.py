@@ -229,26 +229,28 @@ def _locked(proposal):
 def submit_proposal(*, proposal, version, by, at=None):
     """Submits the draft `proposal` as it was at `version` (the version the owner reviewed).
 
-    Side effects, all in one transaction: locks the call row (references stay sequential, submits are
-    serialised) and the proposal; gives it its reference if it has none (a reopened one keeps its own);
-    one conditional UPDATE of the proposal (reference, submitted_at) guarded by status and version;
-    the DRAFT → SUBMITTED transition (one ProposalTransition row); one Submission row (number + 1, the
-    snapshot and its SHA-256; the unique constraint `submission_once_per_version` stops a second one);
-    one audit entry `proposal.submit`; after commit, queues the `applications.render_receipt` task
-    (receipt PDF, then the receipt emails).
+    Side effects, all in one transaction: locks the proposal, checks it and builds its snapshot; then locks
+    the call row, last and for as short a time as possible (references stay sequential, submits of a call
+    are serialised only for that end: the deadline checked again as it stands, the next reference, the
+    writes); gives it its reference if it has none (a reopened one keeps its own); one conditional UPDATE
+    of the proposal (reference, submitted_at) guarded by status and version; the DRAFT → SUBMITTED
+    transition (one ProposalTransition row); one Submission row (number + 1, the snapshot and its SHA-256;
+    the unique constraint `submission_once_per_version` stops a second one); one audit entry
+    `proposal.submit`; after commit, queues the `applications.render_receipt` task (receipt PDF, then the
+    receipt emails). Locks are taken in the order proposal, then call (no code takes them the other way
+    round for a proposal that is being submitted).
     Raises AlreadySubmitted (nothing changes) for a replay, SubmissionRefused (nothing changes) when
     late, not a draft, edited since `version`, or incomplete. Returns the new Submission.
     """
     now = at or timezone.now()
-    call = Call.objects.select_for_update(no_key=True).get(pk=proposal.call_id)
     replayed = Submission.objects.filter(proposal_id=proposal.pk, proposal_version=version).first()
     if replayed is not None:
         raise AlreadySubmitted(replayed)
     current = _locked(proposal)
     if current.status == ProposalStatus.SUBMITTED:
         raise AlreadySubmitted(current.submissions.order_by("-number").first())
-    if not call.accepts_submissions(now):
-        raise SubmissionRefused(_late_message(call, now), code="late")
+    if not current.call.accepts_submissions(now):
+        raise SubmissionRefused(_late_message(current.call, now), code="late")
     if current.status != ProposalStatus.DRAFT:
         raise SubmissionRefused(_("Seul un brouillon peut être déposé : ce projet est « %(status)s ».")
                                 % {"status": current.get_status_display()}, code="not_draft")
@@ -258,19 +260,26 @@ def submit_proposal(*, proposal, version, by, at=None):
     missing = missing_items(current)
     if missing:
         raise SubmissionRefused([str(item) for item in missing], code="incomplete")
-    return _record_submission(call=call, proposal=current, version=version, by=by, at=now.replace(microsecond=0))
+    at = now.replace(microsecond=0)
+    number = (current.submissions.aggregate(last=Max("number"))["last"] or 0) + 1  # the proposal lock serialises
+    snapshot = build_snapshot(proposal=current, number=number, at=at, by=by)  # its reference comes below
+    call = Call.objects.select_for_update(no_key=True).get(pk=current.call_id)
+    if not call.accepts_submissions(now):  # closed while this one was being checked
+        raise SubmissionRefused(_late_message(call, now), code="late")
+    return _record_submission(call=call, proposal=current, version=version, by=by, at=at, number=number,
+                              snapshot=snapshot)
 
 
-def _record_submission(*, call, proposal, version, by, at):
+def _record_submission(*, call, proposal, version, by, at, number, snapshot):
+    """The writes of a submission, under the call's lock: the reference, the proposal, the Submission."""
     reference = proposal.reference or next_reference(call)
+    snapshot["reference"] = reference
     claimed = Proposal.objects.filter(pk=proposal.pk, status=ProposalStatus.DRAFT, version=version).update(
         reference=reference, submitted_at=at, updated_at=at)
     if not claimed:  # only reachable without row locks; the constraint below is the last word anyway
         raise SubmissionRefused(_("Le brouillon a été modifié pendant le dépôt : relisez-le."), code="stale")
     proposal.reference, proposal.submitted_at = reference, at
     transition_proposal(proposal=proposal, to_status=ProposalStatus.SUBMITTED, by=by)
-    number = (proposal.submissions.aggregate(last=Max("number"))["last"] or 0) + 1
-    snapshot = build_snapshot(proposal=proposal, number=number, at=at, by=by)
     try:
         with transaction.atomic():
             submission = Submission.objects.create(
