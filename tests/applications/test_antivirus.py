@@ -20,11 +20,14 @@ from applications.services.submission import build_snapshot, snapshot_sha256
 from applications.tasks import scan_attachment
 from jury.models import ReviewStatus
 from tests.ami.factories import CallFactory
+from tests.applications import media
 from tests.applications.factories import MembershipFactory, ProposalFactory, make_pdf_bytes
 from tests.conftest import close_response
 from tests.jury.factories import JuryMemberFactory, ReviewFactory
 
 pytestmark = pytest.mark.django_db
+
+media_root, stored_files = media.media_root, media.stored_files  # the fixture (autouse here) and its helper
 
 # The antivirus test string, assembled here so that no file of the repository carries it whole.
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
@@ -99,15 +102,6 @@ def clamd_down(settings):
     settings.CLAMD_SOCKET, settings.CLAMD_HOST, settings.CLAMD_PORT = "", "127.0.0.1", port
     settings.CLAMD_TIMEOUT_SECONDS = 2
 
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
-
-
-def stored_files(media_root):
-    return [path for path in Path(media_root).rglob("*") if path.is_file()]
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import hashlib
 import io
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -13,22 +12,16 @@ from applications.models import Attachment, ProposalStatus
 from applications.services import attachments as services
 from applications.validators import check_pdf, sanitise_filename
 from tests.ami.factories import CallFactory, UserFactory
+from tests.applications import media
 from tests.applications.factories import MembershipFactory, ProposalFactory, make_pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
+media_root, stored_files = media.media_root, media.stored_files  # the fixture (autouse here) and its helper
+
 MB = 1024 * 1024
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200  # the start of a Linux executable
 
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
-
-
-def stored_files(media_root):
-    return sorted(p.relative_to(media_root).as_posix() for p in Path(media_root).rglob("*") if p.is_file())
 
 
 def upload(content, name="dossier.pdf", content_type="application/pdf"):

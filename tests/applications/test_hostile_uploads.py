@@ -26,10 +26,13 @@ from applications.models import Attachment
 from applications.services import attachments as services
 from applications.validators import check_pdf
 from tests.ami.factories import CallFactory
+from tests.applications import media
 from tests.applications.factories import MembershipFactory, ProposalFactory, make_pdf_bytes
 from tests.conftest import close_response
 
 pytestmark = pytest.mark.django_db
+
+media_root, stored_files = media.media_root, media.stored_files  # the fixture (autouse here) and its helper
 
 MB = 1024 * 1024
 
@@ -166,15 +169,6 @@ CORPUS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
-
-
-def stored_files(media_root):
-    return [path for path in Path(media_root).rglob("*") if path.is_file()]
-
 
 def upload(content, name="dossier.pdf"):
     return SimpleUploadedFile(name, content, content_type="application/pdf")
@@ -270,7 +264,8 @@ def test_the_projects_total_limit_is_kept(draft, owner, media_root):
 def test_odd_names_are_made_safe_and_the_file_is_stored_under_a_random_name(sent, kept, draft, owner, media_root):
     attachment = services.add_attachment(proposal=draft, uploaded_file=upload(VALID, name=sent), label="", by=owner)
     assert attachment.original_name == kept
-    (stored,) = stored_files(media_root)
+    (relative,) = stored_files(media_root)
+    stored = Path(media_root) / relative
     assert stored.parent == Path(media_root) / "attachments" / str(draft.call_id) / str(draft.pk)
     assert len(stored.stem) == 32 and stored.suffix == ".pdf" and stored.read_bytes() == VALID
 
