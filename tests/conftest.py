@@ -32,6 +32,17 @@ def _worker_database_url():
     return None
 
 
+def worker_database_url():
+    """The test database's URL for a worker process; skips locally (fails under CI) without Redis as broker or
+    without PostgreSQL (a worker process cannot share an in-memory SQLite)."""
+    if not settings.REDIS_URL:
+        need_service("REDIS_URL (Redis as Celery broker)")
+    database_url = _worker_database_url()
+    if database_url is None:
+        need_service("DATABASE_URL on PostgreSQL (a worker process cannot share an in-memory SQLite)")
+    return database_url
+
+
 def worker_environment(database_url, queue, **extra):
     return {
         **os.environ,
@@ -80,11 +91,7 @@ def stop_worker(process):
 def _celery_worker_session(django_db_setup, django_db_blocker):
     """A real `celery -A ami worker` process on Redis, reading the test database, on a queue of its own,
     started once for the session."""
-    if not settings.REDIS_URL:
-        need_service("REDIS_URL (Redis as Celery broker)")
-    database_url = _worker_database_url()
-    if database_url is None:
-        need_service("DATABASE_URL on PostgreSQL (a worker process cannot share an in-memory SQLite)")
+    database_url = worker_database_url()
     queue = f"test-{uuid.uuid4().hex[:8]}"
     process, name = start_worker(queue, worker_environment(database_url, queue))
     try:

@@ -13,14 +13,13 @@ import uuid
 from collections import Counter
 
 import pytest
-from django.conf import settings
 from django.db import transaction
 
 from ami.mail import queue_rendered
 from ami.models import EmailStatus, OutboundEmail
 from ami.tasks import flush_outbox, send_email
 from ami.testing import smtp_sink
-from tests.conftest import ROOT, _worker_database_url, need_service, start_worker, wait_for_worker, worker_environment
+from tests.conftest import ROOT, start_worker, wait_for_worker, worker_database_url, worker_environment
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -43,11 +42,7 @@ class Harness:
     """A sink and a worker that a test can start, kill and restart."""
 
     def __init__(self, tmp_path, **sink_options):
-        if not settings.REDIS_URL:
-            need_service("REDIS_URL (Redis as Celery broker)")
-        self.database_url = _worker_database_url()
-        if self.database_url is None:
-            need_service("DATABASE_URL on PostgreSQL")
+        self.database_url = worker_database_url()
         self.port, self.out = free_port(), tmp_path / "sink.jsonl"
         command = [sys.executable, "-m", "ami.testing.smtp_sink", "--port", str(self.port), "--out", str(self.out)]
         command += ["--fail-first", str(sink_options.get("fail_first", 0))]

@@ -5,32 +5,23 @@ import io
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from ami.models import AuditEvent, CallStatus
+from ami.models import AuditEvent
 from applications.models import Attachment, ProposalStatus
 from applications.services import attachments as services
 from applications.validators import check_pdf, sanitise_filename
-from tests.ami.factories import CallFactory, UserFactory
+from tests.ami.factories import UserFactory
 from tests.applications import media
 from tests.applications.factories import MembershipFactory, ProposalFactory, make_pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
 media_root, stored_files = media.media_root, media.stored_files  # the fixture (autouse here) and its helper
+owner, draft, upload = media.owner, media.draft, media.upload
 
 MB = 1024 * 1024
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200  # the start of a Linux executable
 
-
-
-def upload(content, name="dossier.pdf", content_type="application/pdf"):
-    return SimpleUploadedFile(name, content, content_type=content_type)
-
-
-@pytest.fixture
-def owner():
-    return MembershipFactory(administration__name="Direction générale de la santé", administration__acronym="DGS").user
 
 
 @pytest.fixture
@@ -41,12 +32,6 @@ def colleague(owner):
 @pytest.fixture
 def outsider():
     return MembershipFactory(administration__name="CHU de Bordeaux").user
-
-
-@pytest.fixture
-def draft(owner):
-    call = CallFactory(status=CallStatus.OPEN, max_file_mb=1, max_total_mb=2)
-    return ProposalFactory(call=call, administration=owner.memberships.get().administration, title="Tri")
 
 
 def add(draft, content, name="dossier.pdf", by=None, label=""):

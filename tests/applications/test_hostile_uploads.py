@@ -15,24 +15,23 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
 
-from ami.models import AuditEvent, CallStatus
+from ami.models import AuditEvent
 from applications.models import Attachment
 from applications.services import attachments as services
 from applications.validators import check_pdf
-from tests.ami.factories import CallFactory
 from tests.applications import media
-from tests.applications.factories import MembershipFactory, ProposalFactory, make_pdf_bytes
+from tests.applications.factories import make_pdf_bytes
 from tests.conftest import close_response
 
 pytestmark = pytest.mark.django_db
 
 media_root, stored_files = media.media_root, media.stored_files  # the fixture (autouse here) and its helper
+owner, draft, upload = media.owner, media.draft, media.upload
 
 MB = 1024 * 1024
 
@@ -168,21 +167,6 @@ CORPUS = {
     "empty": (b"", "empty", "Le fichier est vide."),
 }
 
-
-
-def upload(content, name="dossier.pdf"):
-    return SimpleUploadedFile(name, content, content_type="application/pdf")
-
-
-@pytest.fixture
-def owner():
-    return MembershipFactory(administration__name="Direction générale de la santé").user
-
-
-@pytest.fixture
-def draft(owner):
-    call = CallFactory(status=CallStatus.OPEN, max_file_mb=1, max_total_mb=2)
-    return ProposalFactory(call=call, administration=owner.memberships.get().administration, title="Tri")
 
 
 # The corpus, through the validator, the service and the page

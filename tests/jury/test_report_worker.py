@@ -16,11 +16,10 @@ from jury.report.services import request_report
 from jury.services.deliberation import decide_call_as_scripted
 from tests.ami.factories import CallFactory, CriterionFactory, TrackFactory, UserFactory
 from tests.conftest import (
-    _worker_database_url,
-    need_service,
     start_worker,
     stop_worker,
     wait_for_worker,
+    worker_database_url,
     worker_environment,
 )
 from tests.jury.factories import JuryMemberFactory, scored_proposal
@@ -64,13 +63,7 @@ def test_a_real_worker_builds_the_report_queued_on_commit(celery_worker_process)
 @pytest.fixture
 def prefork_worker():
     """A worker with one pool process of its own, that the test can kill mid-render."""
-    from django.conf import settings
-
-    if not settings.REDIS_URL:
-        need_service("REDIS_URL (Redis as Celery broker)")
-    database_url = _worker_database_url()
-    if database_url is None:
-        need_service("DATABASE_URL on PostgreSQL")
+    database_url = worker_database_url()
     queue = f"report-{uuid.uuid4().hex[:8]}"
     process, name = start_worker(queue, worker_environment(database_url, queue), pool="prefork", concurrency=1)
     previous = (app.conf.task_default_queue, app.conf.task_always_eager)
