@@ -11,12 +11,24 @@ from ami.models import Call, User
 from ami.services import check_weights
 
 
-def _helper(*fields, submit, legend=None):
+def form_helper(*items, submit=None, legend=None, form_id=None, action=None, method="post", form_tag=True,
+                extra_submit=None):
+    """The crispy helper of a plain form of the project: its fields (in a fieldset when `legend` is given), then
+    the buttons (`extra_submit`, a (name, label) pair, before the main `submit`), rendered by the DSFR pack."""
     helper = FormHelper()
-    helper.form_tag = True
-    helper.layout = Layout(Fieldset(legend, *fields) if legend else Layout(*fields))
-    helper.add_input(Submit("submit", submit))
+    helper.form_tag = form_tag
+    helper.form_method = method
+    helper.layout = Layout(Fieldset(legend, *items) if legend else Layout(*items))
+    if extra_submit:
+        helper.add_input(Submit(*extra_submit))
+    if submit:
+        helper.add_input(Submit("submit", submit))
+    if form_id:
+        helper.form_id = form_id
+    if action:
+        helper.form_action = action
     return helper
+
 
 
 class SignupForm(forms.ModelForm):
@@ -41,7 +53,7 @@ class SignupForm(forms.ModelForm):
         self.fields["first_name"].required = True
         self.fields["last_name"].required = True
         self.fields["email"].widget.attrs["autocomplete"] = "email"
-        self.helper = _helper(
+        self.helper = form_helper(
             "email", "first_name", "last_name", "password1", "password2", submit=_("Créer mon compte")
         )
 
@@ -80,20 +92,20 @@ class LoginForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("Adresse électronique")
-        self.helper = _helper("username", "password", submit=_("Se connecter"))
+        self.helper = form_helper("username", "password", submit=_("Se connecter"))
 
 
 class ResetForm(PasswordResetForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].label = _("Adresse électronique")
-        self.helper = _helper("email", submit=_("Recevoir le lien"))
+        self.helper = form_helper("email", submit=_("Recevoir le lien"))
 
 
 class NewPasswordForm(SetPasswordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("new_password1", "new_password2", submit=_("Enregistrer le mot de passe"))
+        self.helper = form_helper("new_password1", "new_password2", submit=_("Enregistrer le mot de passe"))
 
 
 class CallAdminForm(forms.ModelForm):

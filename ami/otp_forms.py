@@ -5,7 +5,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ami.forms import _helper
+from ami.forms import form_helper
 from ami.two_factor import normalise_code
 
 
@@ -19,7 +19,7 @@ class TOTPCodeForm(forms.Form):
 
     def __init__(self, *args, submit, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("token", submit=submit)
+        self.helper = form_helper("token", submit=submit)
 
     def clean_token(self):
         token = re.sub(r"\s", "", self.cleaned_data["token"])
@@ -38,7 +38,7 @@ class RecoveryCodeForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("code", submit=_("Utiliser ce code"))
+        self.helper = form_helper("code", submit=_("Utiliser ce code"))
 
     def clean_code(self):
         code = normalise_code(self.cleaned_data["code"])

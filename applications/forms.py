@@ -4,27 +4,16 @@ import copy
 from dataclasses import dataclass
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Fieldset, Layout, Submit
+from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
 from django.core.validators import MinValueValidator
 from django.template.loader import render_to_string
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from ami.forms import form_helper
 from applications.models import Administration, Proposal
 from applications.services import DRAFT_FIELDS, PROPOSAL_SECTIONS
-
-
-def _helper(*items, submit, form_id=None, action=None):
-    helper = FormHelper()
-    helper.form_tag = True
-    helper.layout = Layout(*items)
-    helper.add_input(Submit("submit", submit))
-    if form_id:
-        helper.form_id = form_id
-    if action:
-        helper.form_action = action
-    return helper
 
 
 class AdministrationSearchForm(forms.Form):
@@ -40,7 +29,7 @@ class AdministrationSearchForm(forms.Form):
         # A native datalist suggests names as one types, with no script (CSP) and no extra request.
         self.fields["q"].widget.input_type = "search"
         self.fields["q"].widget.attrs.update({"list": "administration-names", "autocomplete": "off"})
-        self.helper = _helper("q", submit=_("Rechercher"), form_id="administration-search")
+        self.helper = form_helper("q", submit=_("Rechercher"), form_id="administration-search")
         self.helper.form_method = "get"
 
 
@@ -57,8 +46,8 @@ class JoinAdministrationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["administration"].queryset = results
         self.fields["administration"].label_from_instance = lambda a: f"{a} — {a.ministry}"
-        self.helper = _helper("administration", submit=_("Demander à rejoindre"), form_id="join-administration",
-                              action="applications:join_administration")
+        self.helper = form_helper("administration", submit=_("Demander à rejoindre"), form_id="join-administration",
+                                  action="applications:join_administration")
 
 
 class JoinPostForm(forms.Form):
@@ -84,7 +73,7 @@ class ProposeAdministrationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(
+        self.helper = form_helper(
             Fieldset(_("Proposer une nouvelle administration"), "name", "acronym", "kind", "ministry"),
             submit=_("Proposer et demander à rejoindre"),
             form_id="propose-administration",
@@ -116,7 +105,7 @@ class NewDraftForm(forms.Form):
             self.fields["administration"].initial = administrations[0].pk
             self.fields["administration"].widget = forms.HiddenInput()
         fields = ["administration", "title"] + (["force_new"] if show_force_new else [])
-        self.helper = _helper(*fields, submit=_("Créer le brouillon"), form_id="new-draft")
+        self.helper = form_helper(*fields, submit=_("Créer le brouillon"), form_id="new-draft")
 
 
 @dataclass(frozen=True)
@@ -308,4 +297,4 @@ class AttachmentForm(forms.Form):
         self.fields["file"].widget.attrs["accept"] = "application/pdf,.pdf"
         if not with_label:
             del self.fields["label"]
-        self.helper = _helper(*self.fields, submit=submit, form_id=form_id)
+        self.helper = form_helper(*self.fields, submit=submit, form_id=form_id)

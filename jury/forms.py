@@ -1,26 +1,14 @@
 """Forms of the juror's pages, rendered through the project's DSFR crispy pack. They validate; services save."""
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ami.forms import form_helper
 from jury.models import Recommendation
 
 OPINION_MAX_LENGTH = 6000
 COMMENT_MAX_LENGTH = 3000
 
-
-def _helper(*fields, submit=None, form_id=None, method="post", form_tag=True):
-    helper = FormHelper()
-    helper.form_tag = form_tag
-    helper.form_method = method
-    helper.layout = Layout(*fields)
-    if submit:
-        helper.add_input(Submit("submit", submit))
-    if form_id:
-        helper.form_id = form_id
-    return helper
 
 
 class CharterForm(forms.Form):
@@ -31,7 +19,7 @@ class CharterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("accept", submit=_("Accepter la charte"), form_id="charter-form")
+        self.helper = form_helper("accept", submit=_("Accepter la charte"), form_id="charter-form")
 
 
 class DashboardFilterForm(forms.Form):
@@ -44,7 +32,7 @@ class DashboardFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["parcours"].choices = [("", _("Tous les parcours"))] + [(t.code, t.name) for t in tracks]
         self.fields["theme"].choices = [("", _("Tous les thèmes"))] + [(tag, tag) for tag in tags]
-        self.helper = _helper("parcours", "theme", submit=_("Filtrer"), form_id="dashboard-filters", method="get")
+        self.helper = form_helper("parcours", "theme", submit=_("Filtrer"), form_id="dashboard-filters", method="get")
 
     def selected(self):
         """(track code, tag), empty strings for "all"; an unknown value filters nothing."""
@@ -106,7 +94,7 @@ class ReviewForm(forms.Form):
                 help_text=_("Sans votre nom, après l'annonce des résultats."),
                 required=False,
             )
-        self.helper = _helper(form_tag=False)
+        self.helper = form_helper(form_tag=False)
 
     @staticmethod
     def initial_from(review, scores):
@@ -154,4 +142,4 @@ class ConflictForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("reason", submit=_("Déclarer le conflit d'intérêts"), form_id="conflict-form")
+        self.helper = form_helper("reason", submit=_("Déclarer le conflit d'intérêts"), form_id="conflict-form")

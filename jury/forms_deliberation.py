@@ -1,23 +1,11 @@
 """Forms of the deliberation, rendered through the project's DSFR crispy pack; they validate input only."""
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout, Submit
+from crispy_forms.layout import Fieldset
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ami.forms import form_helper
 from jury.models import JuryMember, Outcome, RankBy
-
-
-def _helper(*items, submit, form_id, method="post", action=None):
-    helper = FormHelper()
-    helper.form_tag = True
-    helper.form_method = method
-    helper.form_id = form_id
-    helper.layout = Layout(*items)
-    helper.add_input(Submit("submit", submit))
-    if action:
-        helper.form_action = action
-    return helper
 
 
 class SettingsForm(forms.Form):
@@ -33,8 +21,8 @@ class SettingsForm(forms.Form):
 
     def __init__(self, *args, action, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("rank_by", "administration_cap", "ministry_cap", submit=_("Enregistrer ces réglages"),
-                              form_id="settings-form", action=action)
+        self.helper = form_helper("rank_by", "administration_cap", "ministry_cap", submit=_("Enregistrer ces réglages"),
+                                  form_id="settings-form", action=action)
 
 
 class DecisionForm(forms.Form):
@@ -64,8 +52,8 @@ class DecisionForm(forms.Form):
                 "Les décisions sont arrêtées : indiquez le motif de cette modification.")
         else:
             del self.fields["change_reason"]
-        self.helper = _helper(Fieldset(_("Décision sur ce projet"), *fields), submit=_("Enregistrer la décision"),
-                              form_id="decision-form", action=action)
+        self.helper = form_helper(Fieldset(_("Décision sur ce projet"), *fields), submit=_("Enregistrer la décision"),
+                                  form_id="decision-form", action=action)
 
     def clean(self):
         cleaned = super().clean()
@@ -100,8 +88,8 @@ class WhatIfForm(forms.Form):
         choices = [(str(row.id), f"{row.reference} — {row.title}") for row in candidates]
         self.fields["forced_in"].choices = choices
         self.fields["forced_out"].choices = choices
-        self.helper = _helper(Fieldset(_("Et si…"), *names, "forced_in", "forced_out"),
-                              submit=_("Calculer ce scénario"), form_id="what-if-form", method="get")
+        self.helper = form_helper(Fieldset(_("Et si…"), *names, "forced_in", "forced_out"),
+                                  submit=_("Calculer ce scénario"), form_id="what-if-form", method="get")
 
     def envelopes(self, tracks):
         """{track id: (budget, max count)} with the form's values, the track's own where left empty."""
@@ -129,8 +117,8 @@ class MinutesForm(forms.Form):
         members = JuryMember.objects.filter(call=call).select_related("user")
         self.fields["present_members"].queryset = members
         self.fields["present_members"].label_from_instance = lambda m: f"{m.user} — {m.get_role_display()}"
-        self.helper = _helper("held_on", "present_members", "minutes", submit=_("Enregistrer le procès-verbal"),
-                              form_id="minutes-form")
+        self.helper = form_helper("held_on", "present_members", "minutes", submit=_("Enregistrer le procès-verbal"),
+                                  form_id="minutes-form")
 
 
 class JournalFilterForm(forms.Form):
@@ -141,4 +129,4 @@ class JournalFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["call"].choices = [("", _("Tous les appels"))] + [(c.slug, c.title) for c in calls]
         self.fields["action"].choices = [("", _("Toutes les actions"))] + [(a, a) for a in actions]
-        self.helper = _helper("call", "action", submit=_("Filtrer"), form_id="journal-filter", method="get")
+        self.helper = form_helper("call", "action", submit=_("Filtrer"), form_id="journal-filter", method="get")

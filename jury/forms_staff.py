@@ -1,29 +1,15 @@
 """Forms of the staff jury pages and of the invitation acceptance, rendered through the DSFR crispy pack."""
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Layout, Submit
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from ami.forms import form_helper
 from ami.models import User
 from jury.models import JuryRole
 
 TAGS_HELP = _("Séparées par des virgules, par exemple : NLP, vision par ordinateur, santé, justice.")
 
-
-def _helper(*fields, submit, form_id=None, action=None, extra_submit=None):
-    helper = FormHelper()
-    helper.form_tag = True
-    helper.layout = Layout(*fields)
-    if extra_submit:
-        helper.add_input(Submit(*extra_submit))
-    helper.add_input(Submit("submit", submit))
-    if form_id:
-        helper.form_id = form_id
-    if action:
-        helper.form_action = action
-    return helper
 
 
 def tags_initial(tags):
@@ -45,7 +31,7 @@ class InvitationForm(forms.Form):
     def __init__(self, *args, action=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].widget.attrs["autocomplete"] = "off"
-        self.helper = _helper(
+        self.helper = form_helper(
             "email", "role", "pair_label", "expertise", submit=_("Envoyer l'invitation"), form_id="invite-form",
             action=action, extra_submit=("check", _("Vérifier les conflits")),
         )
@@ -61,8 +47,8 @@ class MemberForm(forms.Form):
 
     def __init__(self, *args, action=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("pair_label", "expertise", "max_load", submit=_("Enregistrer"), form_id="member-form",
-                              action=action)
+        self.helper = form_helper("pair_label", "expertise", "max_load", submit=_("Enregistrer"), form_id="member-form",
+                                  action=action)
 
 
 class StaffConflictForm(forms.Form):
@@ -82,8 +68,8 @@ class StaffConflictForm(forms.Form):
         self.fields["juror"].label_from_instance = lambda j: j.user.get_full_name() or j.user.email
         self.fields["proposal"].queryset = proposals
         self.fields["proposal"].label_from_instance = lambda p: f"{p.reference} — {p.title}"
-        self.helper = _helper("juror", "proposal", "reason", submit=_("Enregistrer le conflit"),
-                              form_id="conflict-form", action=action)
+        self.helper = form_helper("juror", "proposal", "reason", submit=_("Enregistrer le conflit"),
+                                  form_id="conflict-form", action=action)
 
 
 class MoveForm(forms.Form):
@@ -124,8 +110,8 @@ class InvitedAccountForm(forms.Form):
     def __init__(self, *args, email, **kwargs):
         super().__init__(*args, **kwargs)
         self.email = email
-        self.helper = _helper("first_name", "last_name", "password1", "password2",
-                              submit=_("Créer mon compte et rejoindre le jury"), form_id="invited-account")
+        self.helper = form_helper("first_name", "last_name", "password1", "password2",
+                                  submit=_("Créer mon compte et rejoindre le jury"), form_id="invited-account")
 
     def clean(self):
         cleaned = super().clean()
