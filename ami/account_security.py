@@ -13,6 +13,8 @@ from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth.signals import user_logged_in
 from django.shortcuts import render
 
+from ami import auth_memo
+
 LOGIN_AT = "ami_login_at"
 SEEN_AT = "ami_seen_at"
 LOGIN_METHOD = "ami_login_method"
@@ -27,7 +29,19 @@ def is_demo_account(user):
 
 
 def is_juror(user):
-    return user.jury_seats.exists()
+    """Whether the user sits on any jury: asked once per request, and remembered by the process while the user's
+    versions are current (a seat given or withdrawn bumps them: ami/auth_memo.py)."""
+    if not user.is_authenticated:
+        return False
+    known = getattr(user, "_ami_is_juror", None)
+    if known is None:
+        key, current = ("juror", user.pk), getattr(user, "auth_memo_versions", None)
+        found, known = auth_memo.recall_value(key, current)
+        if not found:
+            known = user.jury_seats.exists()
+            auth_memo.remember_value(key, current, known)
+        user._ami_is_juror = known
+    return known
 
 
 def came_through_proconnect(session):

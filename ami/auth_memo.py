@@ -15,6 +15,8 @@ under, and serves them again only while those versions are still the current one
   that tries Redis and fails reads the database); after it comes back, a process that was idle during the
   outage could serve what it remembered until the process that made a change meanwhile reaches Redis again,
   with its next request, and bumps the global version (the same window applies to sessions, ami/sessions.py);
+- whether the user sits on any jury (asked by every signed-in request: the second factor is required of
+  jurors, and the header links to the jury's pages), under the user's versions too;
 - for a seat, also its call's version, bumped by any change to the call's row (not by the reviews: a
   juror's seat stays remembered while the jury works).
 Reading the versions costs one round trip to the cache instead of a query per row. Nothing secret goes to
@@ -123,11 +125,35 @@ def recall(key, current):
         entry = _memo.get(key)
         if entry is not None:
             _memo.move_to_end(key)
-    if entry is None or entry[0] != current:
+    if entry is None or entry[0] != current or entry[1] is None:
         return None, None
     _versions, model, names, values, extra = entry
     instance = model.from_db("default", names, values)
     return instance, extra
+
+
+def remember_value(key, current, value):
+    """Keeps a plain value derived from remembered rows (say, whether the user sits on a jury) under `key`."""
+    if current is None:
+        return
+    with _lock:
+        _memo[key] = (current, None, (), value, None)
+        _memo.move_to_end(key)
+        while len(_memo) > MAX_ENTRIES:
+            _memo.popitem(last=False)
+
+
+def recall_value(key, current):
+    """(True, value) when `key` keeps a value read under the versions `current`; (False, None) otherwise."""
+    if current is None:
+        return False, None
+    with _lock:
+        entry = _memo.get(key)
+        if entry is not None:
+            _memo.move_to_end(key)
+    if entry is None or entry[0] != current or entry[1] is not None:
+        return False, None
+    return True, entry[3]
 
 
 def peek(key):

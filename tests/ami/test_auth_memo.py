@@ -10,6 +10,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ami import auth_memo
+from ami.account_security import is_juror
 from ami.auth_memo import ModelBackend
 from ami.models import CallStatus
 from jury.services import reviews as review_services
@@ -37,6 +38,25 @@ def test_a_user_is_read_once_then_served_from_memory_as_a_new_instance_each_time
     assert second == user and tables == [] and second is not first
     second.first_name = "Modifiée dans une requête"
     assert backend.get_user(user.pk).first_name == "Claire"  # one request's changes never reach the next one
+
+
+def test_whether_a_user_sits_on_a_jury_is_read_once_and_a_change_seen_at_the_next_request():
+    user = UserFactory()
+    backend = ModelBackend()
+
+    def request():  # what each request does: the user through the backend, then the question
+        return is_juror(backend.get_user(user.pk))
+
+    assert queried_tables(request) == (False, ["ami_user", "jury_jurymember"])
+    assert queried_tables(request) == (False, [])
+    seat = JuryMemberFactory(user=user)
+    assert queried_tables(request) == (True, ["ami_user", "jury_jurymember"])
+    assert queried_tables(request) == (True, [])
+    seat.delete()
+    assert request() is False
+    asked = backend.get_user(user.pk)
+    _result, tables = queried_tables(lambda: [is_juror(asked), is_juror(asked)])
+    assert tables == []  # asked twice in one request (second factor, header): answered from the request's user
 
 
 def test_a_deactivated_user_is_refused_at_the_next_request():

@@ -179,6 +179,16 @@ def test_header_shows_jury_to_jurors_only(client, juror, applicant):
     assert 'href="/jury/" aria-current="page">Jury' in text(client.get("/jury/"))
 
 
+def test_a_seat_given_or_withdrawn_shows_in_the_header_at_the_next_request(client, call, applicant):
+    client.force_login(applicant)
+    assert 'href="/jury/"' not in text(client.get("/"))
+    assert 'href="/jury/"' not in text(client.get("/"))  # remembered by the process (ami/auth_memo.py)
+    seat = JuryMemberFactory(call=call, user=applicant)
+    assert 'href="/jury/"' in text(client.get("/"))
+    seat.delete()
+    assert 'href="/jury/"' not in text(client.get("/"))
+
+
 # My juries and the charter
 
 

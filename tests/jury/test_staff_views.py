@@ -265,8 +265,8 @@ def _board(call, n_proposals, n_jurors=3):
 @pytest.mark.parametrize("n_proposals", [1, 50])
 def test_progress_board_has_a_fixed_number_of_queries(staff_client, call, django_assert_num_queries, n_proposals):
     _board(call, n_proposals, n_jurors=1 if n_proposals == 1 else 10)
-    staff_client.get(url("progress", call))  # warm the session and the user
-    with django_assert_num_queries(6 + session_queries()):
+    staff_client.get(url("progress", call))  # warm the session, the user and whether they sit on a jury
+    with django_assert_num_queries(5 + session_queries()):
         response = staff_client.get(url("progress", call))
     assert response.status_code == 200
 
