@@ -46,7 +46,7 @@ def _json_safe(value):
     return json.loads(_canonical(value or {}))
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the change's transaction: a failure here rolls all of it back
 def record(*, action, actor=None, call=None, target=None, before=None, after=None):
     """Appends one AuditEvent and returns it.
 
@@ -54,8 +54,7 @@ def record(*, action, actor=None, call=None, target=None, before=None, after=Non
     chain never forks) and inserts one row. Call it inside the transaction of the change it records.
     """
     _lock_chain()
-    last = AuditEvent.objects.order_by("-id").first()
-    prev_hash = last.hash if last else GENESIS
+    prev_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
     target_type, target_id = _target(target)
     event = AuditEvent(
         actor=actor if actor is not None and actor.is_authenticated else None,

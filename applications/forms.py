@@ -254,6 +254,11 @@ class ProposalDraftForm(forms.ModelForm):
         helper.layout = Layout(*items)
         return helper
 
+    def _get_validation_exclusions(self):
+        # The track's form field has just found it among the call's tracks: the model's own check of the foreign
+        # key would read it a second time.
+        return super()._get_validation_exclusions() | {"requested_track"}
+
     def clean(self):
         cleaned = super().clean()
         amount = cleaned.get("requested_amount_eur")

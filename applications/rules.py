@@ -9,6 +9,13 @@ def is_active_member(user, administration):
     return Membership.objects.active().filter(user=user, administration=administration).exists()
 
 
+def acts_for_administration(user, proposal):
+    """Whether `user`, who reached `proposal` through `Proposal.objects.visible_to(user)`, is an active member of its
+    administration. That queryset shows anyone but staff only the proposals of their own active memberships, so
+    only staff cost a query (they see every proposal, but act only on their own administrations')."""
+    return not user.is_staff or is_active_member(user, proposal.administration_id)
+
+
 def can_confirm_membership(user, membership):
     """Staff, or an active member of the same administration (never oneself)."""
     if not user.is_authenticated or user.pk == membership.user_id:

@@ -16,6 +16,7 @@ from ami.models import Call, CallStatus
 from applications import rules, services
 from applications.forms import (
     ATTACHMENTS_STEP,
+    ELIGIBILITY_PREFIX,
     FORM_STEPS,
     MODEL_FIELDS,
     STEP_TITLES,
@@ -210,11 +211,13 @@ def new_draft(request, call_slug):
 
 
 def _editable_proposal(request, pk):
-    """The draft, fetched through the per-user queryset: outsiders get 404, staff who are not members 403."""
+    """The draft, fetched through the per-user queryset: outsiders get 404, staff who are not members 403.
+
+    No DISTINCT: a user has one membership per administration, so the join yields one row at most."""
     proposal = get_object_or_404(
-        Proposal.objects.visible_to(request.user).select_related("call", "administration").distinct(), pk=pk
+        Proposal.objects.visible_to(request.user).select_related("call", "administration", "created_by"), pk=pk
     )
-    if not rules.is_active_member(request.user, proposal.administration_id):
+    if not rules.acts_for_administration(request.user, proposal):
         raise PermissionDenied(_("Seuls les membres de l'administration porteuse modifient ce projet."))
     return proposal
 
@@ -306,6 +309,8 @@ def edit_draft(request, pk, step=1):
 def _posted_fields(request, proposal):
     """The draft fields and eligibility questions present in an autosave (one step posts only its own)."""
     fields = [name for name in MODEL_FIELDS if name in request.POST]
+    if not any(key.startswith(ELIGIBILITY_PREFIX) for key in request.POST):
+        return fields, []  # the call's questions are read only by the step that asks them
     questions = [question for question in _draft_questions(proposal)
                  if eligibility_field_name(question) in request.POST]
     return fields, questions

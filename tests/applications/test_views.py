@@ -447,6 +447,42 @@ def test_autosave_invalid_input_is_400_with_the_field(client, owner, draft):
     assert json.loads(response.content)["errors"]["title"][0]["code"] == "required"
 
 
+def test_an_autosave_reads_only_what_it_saves(client, owner, draft):
+    """The proposal and its call through the per-user queryset (which already requires the membership), the
+    track once, the conditional UPDATE and the audit entry: no membership, jury seat or eligibility question
+    read when no answer is posted, no savepoint."""
+    EligibilityQuestion.objects.create(call=draft.call, position=1, text="Le projet est-il porté par un agent ?",
+                                       ineligible_answer=False)
+    track = draft.call.tracks.get()
+    client.force_login(owner)
+    client.post(f"/mes-projets/{draft.pk}/autosave/", form_data(draft, problem="Premier"))  # warms the process
+    draft.refresh_from_db()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/mes-projets/{draft.pk}/autosave/", form_data(
+            draft, problem="Second", requested_track=track.pk, requested_amount_eur="1000"))
+    assert response.status_code == 200, response.content
+    statements = [query["sql"] for query in queries.captured_queries]
+    read = [re.search(r'FROM "(\w+)"', sql).group(1) for sql in statements
+            if sql.startswith("SELECT") and "FROM" in sql]
+    assert [table for table in read if table not in ("ami_auditevent", "django_session")] == [
+        "applications_proposal", "ami_track"]
+    assert not any("DISTINCT" in sql for sql in statements)
+    # save_draft's own atomic block is a savepoint here (the test runs in a transaction); the audit entry adds none.
+    assert [sql.split(" ")[0] for sql in statements if "SAVEPOINT" in sql] == ["SAVEPOINT", "RELEASE"]
+    draft.refresh_from_db()
+    assert (draft.problem, draft.requested_track, draft.requested_amount_eur) == ("Second", track, 1000)
+
+
+def test_a_staff_member_of_the_administration_edits_its_draft(client, staff, draft):
+    MembershipFactory(user=staff, administration=draft.administration)
+    client.force_login(staff)
+    assert client.get(f"/mes-projets/{draft.pk}/modifier/").status_code == 200
+    response = client.post(f"/mes-projets/{draft.pk}/autosave/", form_data(draft, problem="Par l'équipe"))
+    assert response.status_code == 200
+    draft.refresh_from_db()
+    assert draft.problem == "Par l'équipe"
+
+
 def test_autosave_refuses_get(client, owner, draft):
     client.force_login(owner)
     assert client.get(f"/mes-projets/{draft.pk}/autosave/").status_code == 405
