@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from ami import audit
 from ami.mail import queue_email
 from ami.models import Call
-from applications.models import Membership, MembershipStatus, Proposal, ProposalStatus, Submission
+from applications.models import Attachment, Membership, MembershipStatus, Proposal, ProposalStatus, Submission
 from applications.services import PROPOSAL_SECTIONS, next_reference, transition_proposal
 
 logger = logging.getLogger(__name__)
@@ -219,10 +219,17 @@ def _late_message(call, at):
              "Votre brouillon est conservé tel quel.")
 
 
-def _locked(proposal):
+def _locked(proposal, *, for_snapshot=False):
+    """The proposal as stored, locked; `for_snapshot`: with what missing_items() and build_snapshot() read (the
+    call's questions, the current attachments), each read once."""
     # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the track's outer join.
-    return (Proposal.objects.select_for_update(of=("self",))
-            .select_related("call", "administration", "requested_track").get(pk=proposal.pk))
+    proposals = Proposal.objects.select_for_update(of=("self",)).select_related("call", "administration",
+                                                                                   "requested_track")
+    if for_snapshot:
+        proposals = proposals.prefetch_related(
+            "call__eligibility_questions",
+            Prefetch("attachments", queryset=Attachment.objects.filter(replaced_at__isnull=True)))
+    return proposals.get(pk=proposal.pk)
 
 
 @transaction.atomic
@@ -246,7 +253,7 @@ def submit_proposal(*, proposal, version, by, at=None):
     replayed = Submission.objects.filter(proposal_id=proposal.pk, proposal_version=version).first()
     if replayed is not None:
         raise AlreadySubmitted(replayed)
-    current = _locked(proposal)
+    current = _locked(proposal, for_snapshot=True)
     if current.status == ProposalStatus.SUBMITTED:
         raise AlreadySubmitted(current.submissions.order_by("-number").first())
     if not current.call.accepts_submissions(now):

@@ -18,9 +18,11 @@ from applications.services import submission as services
 from applications.views import field_url
 
 
-def with_row_data(proposals):
-    """What a row of "Mes projets" or the review page reads, in a fixed number of queries."""
-    return proposals.select_related("requested_track", "decision", "decision__track").prefetch_related(
+def with_row_data(proposals, *, decisions=True):
+    """What a row of "Mes projets" or the review page reads, in a fixed number of queries. Without `decisions`,
+    the decision is read when shown only (once results are public): one proposal's page need not join it."""
+    related = ("requested_track", "decision", "decision__track") if decisions else ("requested_track",)
+    return proposals.select_related(*related).prefetch_related(
         "call__eligibility_questions",
         Prefetch("attachments", queryset=Attachment.objects.filter(replaced_at__isnull=True)),
         Prefetch("submissions", queryset=Submission.objects.order_by("number")),
@@ -60,11 +62,12 @@ def _breadcrumb(current, *links):
     return {"links": [{"url": url, "title": title} for url, title in links], "current": current}
 
 
-def _member_proposal(request, pk):
-    """The proposal through the per-user queryset (outsiders 404); only members of its administration act on it."""
-    proposal = get_object_or_404(
-        with_row_data(Proposal.objects.visible_to(request.user).select_related("call", "administration")), pk=pk)
-    if not rules.is_active_member(request.user, proposal.administration_id):
+def _member_proposal(request, pk, *, row_data=True):
+    """The proposal through the per-user queryset (outsiders 404); only members of its administration act on it.
+    `row_data`: with what the review page shows (the services that act on it read the proposal again, locked)."""
+    proposals = Proposal.objects.visible_to(request.user).select_related("call", "administration")
+    proposal = get_object_or_404(with_row_data(proposals, decisions=False) if row_data else proposals, pk=pk)
+    if not rules.acts_for_administration(request.user, proposal):
         raise PermissionDenied(_("Seuls les membres de l'administration porteuse agissent sur ce projet."))
     return proposal
 
@@ -106,10 +109,11 @@ def _posted_version(request):
 @require_POST
 @ratelimits.per_user("submit", ratelimits.SUBMIT)
 def submit_proposal(request, pk):
-    proposal = _member_proposal(request, pk)
+    proposal = _member_proposal(request, pk, row_data=False)
     version = _posted_version(request)
     if version is None:
         refusal = [_("Le formulaire de dépôt est incomplet : rechargez la page, relisez le projet et déposez-le.")]
+        proposal = _member_proposal(request, pk)
         return render(request, "applications/review_proposal.html", _review_context(request, proposal, refusal))
     try:
         submission = services.submit_proposal(proposal=proposal, version=version, by=request.user)
@@ -138,7 +142,7 @@ def _already_submitted_message(submission):
 @login_required
 @require_POST
 def reopen_proposal(request, pk):
-    proposal = _member_proposal(request, pk)
+    proposal = _member_proposal(request, pk, row_data=False)
     was_withdrawn = proposal.status == ProposalStatus.WITHDRAWN
     try:
         services.reopen_proposal(proposal=proposal, by=request.user)
@@ -159,7 +163,7 @@ def reopen_proposal(request, pk):
 @login_required
 @require_POST
 def withdraw_proposal(request, pk):
-    proposal = _member_proposal(request, pk)
+    proposal = _member_proposal(request, pk, row_data=False)
     try:
         services.withdraw_proposal(proposal=proposal, by=request.user)
     except services.SubmissionRefused as error:

@@ -497,6 +497,17 @@ def test_my_proposals_shows_the_decision_only_once_results_are_public(client, ow
     assert "Candidatures closes le 31 mai 2019 à 23 h 59 (heure de Paris)" in page
 
 
+def test_a_submit_reads_the_questions_and_the_attachments_once(client, owner, draft):
+    client.force_login(owner)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/mes-projets/{draft.pk}/deposer/", {"version": draft.version})
+    assert response.status_code == 302
+    statements = " ".join(query["sql"] for query in queries.captured_queries)
+    assert statements.count('FROM "ami_eligibilityquestion"') == 1
+    assert statements.count('FROM "applications_attachment"') == 1
+    assert Submission.objects.filter(proposal=draft).count() == 1
+
+
 def _count_queries(client):
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/mes-projets/").status_code == 200
