@@ -227,6 +227,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # WeasyPrint tells each step of each rendering (and of its own start-up) at INFO: noise in the workers' logs.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 # Headers and data protection (issue 8)
