@@ -102,56 +102,53 @@ def user_versions(user_id):
     return versions([_user_key(user_id), GLOBAL_KEY])
 
 
+def _store(key, entry):
+    with _lock:
+        _memo[key] = entry
+        _memo.move_to_end(key)
+        while len(_memo) > MAX_ENTRIES:
+            _memo.popitem(last=False)
+
+
+def _entry(key, current):
+    """The entry of `key` if it was kept under the versions `current` (the most recently used from now), else None."""
+    if current is None:
+        return None
+    with _lock:
+        entry = _memo.get(key)
+        if entry is not None:
+            _memo.move_to_end(key)
+    return entry if entry is not None and entry[0] == current else None
+
+
 def remember(key, current, instance, extra=None):
     """Keeps the concrete column values of `instance` under `key`, valid while the versions are `current`."""
     if current is None:
         return
-    opts = instance._meta
-    names = tuple(field.attname for field in opts.concrete_fields)
-    values = tuple(getattr(instance, name) for name in names)
-    with _lock:
-        _memo[key] = (current, type(instance), names, values, extra)
-        _memo.move_to_end(key)
-        while len(_memo) > MAX_ENTRIES:
-            _memo.popitem(last=False)
+    names = tuple(field.attname for field in instance._meta.concrete_fields)
+    _store(key, (current, type(instance), names, tuple(getattr(instance, name) for name in names), extra))
 
 
 def recall(key, current):
     """A new instance rebuilt from what `key` remembers if it was read under the versions `current`, with the
     extra value kept beside it; (None, None) otherwise."""
-    if current is None:
-        return None, None
-    with _lock:
-        entry = _memo.get(key)
-        if entry is not None:
-            _memo.move_to_end(key)
-    if entry is None or entry[0] != current or entry[1] is None:
+    entry = _entry(key, current)
+    if entry is None or entry[1] is None:
         return None, None
     _versions, model, names, values, extra = entry
-    instance = model.from_db("default", names, values)
-    return instance, extra
+    return model.from_db("default", names, values), extra
 
 
 def remember_value(key, current, value):
     """Keeps a plain value derived from remembered rows (say, whether the user sits on a jury) under `key`."""
-    if current is None:
-        return
-    with _lock:
-        _memo[key] = (current, None, (), value, None)
-        _memo.move_to_end(key)
-        while len(_memo) > MAX_ENTRIES:
-            _memo.popitem(last=False)
+    if current is not None:
+        _store(key, (current, None, (), value, None))
 
 
 def recall_value(key, current):
     """(True, value) when `key` keeps a value read under the versions `current`; (False, None) otherwise."""
-    if current is None:
-        return False, None
-    with _lock:
-        entry = _memo.get(key)
-        if entry is not None:
-            _memo.move_to_end(key)
-    if entry is None or entry[0] != current or entry[1] is not None:
+    entry = _entry(key, current)
+    if entry is None or entry[1] is not None:
         return False, None
     return True, entry[3]
 
