@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,15 +18,19 @@ from applications.services import submission as services
 from applications.views import field_url
 
 
-def with_row_data(proposals, *, decisions=True):
-    """What a row of "Mes projets" or the review page reads, in a fixed number of queries. Without `decisions`,
-    the decision is read when shown only (once results are public): one proposal's page need not join it."""
-    related = ("requested_track", "decision", "decision__track") if decisions else ("requested_track",)
-    return proposals.select_related(*related).prefetch_related(
-        "call__eligibility_questions",
-        Prefetch("attachments", queryset=Attachment.objects.filter(replaced_at__isnull=True)),
-        Prefetch("submissions", queryset=Submission.objects.order_by("number")),
-    )
+def _draft_data():
+    """What a draft's row or page reads besides the proposal: the call's questions, the current attachments."""
+    return ["call__eligibility_questions", Prefetch("attachments", queryset=Attachment.objects.current())]
+
+
+def _submissions():
+    return Prefetch("submissions", queryset=Submission.objects.order_by("number"))
+
+
+def with_row_data(proposals):
+    """What a row of "Mes projets" reads, in a fixed number of queries."""
+    return proposals.select_related("requested_track", "decision", "decision__track").prefetch_related(
+        *_draft_data(), _submissions())
 
 
 def missing_links(proposal, missing):
@@ -64,11 +68,18 @@ def _breadcrumb(current, *links):
 
 def _member_proposal(request, pk, *, row_data=True):
     """The proposal through the per-user queryset (outsiders 404); only members of its administration act on it.
-    `row_data`: with what the review page shows (the services that act on it read the proposal again, locked)."""
+
+    `row_data`: with what the review page shows (the services that act on it read the proposal again, locked):
+    its submissions, and for a draft the call's questions and the current attachments (what is missing, the
+    snapshot to come); a submitted proposal shows its last snapshot instead. The decision is read only when
+    shown, once results are public."""
     proposals = Proposal.objects.visible_to(request.user).select_related("call", "administration")
-    proposal = get_object_or_404(with_row_data(proposals, decisions=False) if row_data else proposals, pk=pk)
+    proposal = get_object_or_404(proposals.select_related("requested_track") if row_data else proposals, pk=pk)
     if not rules.acts_for_administration(request.user, proposal):
         raise PermissionDenied(_("Seuls les membres de l'administration porteuse agissent sur ce projet."))
+    if row_data:
+        drafting = proposal.status == ProposalStatus.DRAFT
+        prefetch_related_objects([proposal], _submissions(), *(_draft_data() if drafting else ()))
     return proposal
 
 

@@ -438,6 +438,17 @@ def test_after_submitting_the_page_shows_the_reference_digest_and_receipt(client
     assert "Rouvrir pour modifier" in page and "Retirer le projet" in page
 
 
+def test_a_submitted_proposal_is_shown_from_its_snapshot_without_reading_the_draft_data(client, owner, draft):
+    client.force_login(owner)
+    submit(client, draft)
+    attachment_name = Submission.objects.get().snapshot["attachments"][0]["name"]
+    with CaptureQueriesContext(connection) as queries:
+        page = text(client.get(f"/mes-projets/{draft.pk}/relire/"))
+    statements = " ".join(query["sql"] for query in queries.captured_queries)
+    assert 'FROM "ami_eligibilityquestion"' not in statements and 'FROM "applications_attachment"' not in statements
+    assert "Déposé sous la référence AMI2026-0001" in page and attachment_name in page
+
+
 @pytest.mark.parametrize("path", ["relire/", "deposer/", "rouvrir/", "retirer/"])
 def test_outsiders_get_404_staff_not_members_403_anonymous_login(client, outsider, draft, path):
     url = f"/mes-projets/{draft.pk}/{path}"
