@@ -25,7 +25,8 @@ def warm_up():
 
     get_resolver().url_patterns  # noqa: B018 - the import is the point
     for engine in engines.all():
-        getattr(engine, "engine", None) and engine.engine.template_libraries  # noqa: B018
+        if hasattr(engine, "engine"):  # Django's own template backend
+            engine.engine.template_libraries  # noqa: B018
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
             reverse("home")

@@ -128,6 +128,12 @@ def current_attachments(proposal):
     return [attachment for attachment in proposal.attachments.all() if attachment.replaced_at is None]
 
 
+def draft_prefetches():
+    """The lookups that make missing_items() and build_snapshot() read the call's questions and the current
+    attachments once (for prefetch_related or prefetch_related_objects)."""
+    return ["call__eligibility_questions", Prefetch("attachments", queryset=Attachment.objects.current())]
+
+
 def missing_items(proposal):
     """What must still be done before `proposal` can be submitted: a list of French messages (empty when
     complete). Required fields, every eligibility question of the call, at least one current PDF attachment.
@@ -226,9 +232,7 @@ def _locked(proposal, *, for_snapshot=False):
     proposals = Proposal.objects.select_for_update(of=("self",)).select_related("call", "administration",
                                                                                    "requested_track")
     if for_snapshot:
-        proposals = proposals.prefetch_related(
-            "call__eligibility_questions",
-            Prefetch("attachments", queryset=Attachment.objects.filter(replaced_at__isnull=True)))
+        proposals = proposals.prefetch_related(*draft_prefetches())
     return proposals.get(pk=proposal.pk)
 
 

@@ -210,16 +210,21 @@ def new_draft(request, call_slug):
     return render(request, "applications/new_draft.html", _new_draft_context(request, call, form))
 
 
-def _editable_proposal(request, pk):
-    """The draft, fetched through the per-user queryset: outsiders get 404, staff who are not members 403.
+def member_proposal(request, pk, *related, refusal):
+    """The proposal (with its call, administration and `related`) through the per-user queryset: outsiders get
+    404, staff who are not members of its administration 403 with `refusal`.
 
     No DISTINCT: a user has one membership per administration, so the join yields one row at most."""
-    proposal = get_object_or_404(
-        Proposal.objects.visible_to(request.user).select_related("call", "administration", "created_by"), pk=pk
-    )
+    proposals = Proposal.objects.visible_to(request.user).select_related("call", "administration", *related)
+    proposal = get_object_or_404(proposals, pk=pk)
     if not rules.acts_for_administration(request.user, proposal):
-        raise PermissionDenied(_("Seuls les membres de l'administration porteuse modifient ce projet."))
+        raise PermissionDenied(refusal)
     return proposal
+
+
+def _editable_proposal(request, pk):
+    return member_proposal(request, pk, "created_by",
+                           refusal=_("Seuls les membres de l'administration porteuse modifient ce projet."))
 
 
 def step_url(proposal_pk, number):

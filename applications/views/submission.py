@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,14 +12,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ami import ratelimits
 from applications import rules
-from applications.models import Attachment, Proposal, ProposalStatus, Submission
+from applications.models import ProposalStatus, Submission
 from applications.services import submission as services
-from applications.views import field_url
-
-
-def _draft_data():
-    """What a draft's row or page reads besides the proposal: the call's questions, the current attachments."""
-    return ["call__eligibility_questions", Prefetch("attachments", queryset=Attachment.objects.current())]
+from applications.views import field_url, member_proposal
 
 
 def _submissions():
@@ -30,7 +24,7 @@ def _submissions():
 def with_row_data(proposals):
     """What a row of "Mes projets" reads, in a fixed number of queries."""
     return proposals.select_related("requested_track", "decision", "decision__track").prefetch_related(
-        *_draft_data(), _submissions())
+        *services.draft_prefetches(), _submissions())
 
 
 def missing_links(proposal, missing):
@@ -73,13 +67,11 @@ def _member_proposal(request, pk, *, row_data=True):
     its submissions, and for a draft the call's questions and the current attachments (what is missing, the
     snapshot to come); a submitted proposal shows its last snapshot instead. The decision is read only when
     shown, once results are public."""
-    proposals = Proposal.objects.visible_to(request.user).select_related("call", "administration")
-    proposal = get_object_or_404(proposals.select_related("requested_track") if row_data else proposals, pk=pk)
-    if not rules.acts_for_administration(request.user, proposal):
-        raise PermissionDenied(_("Seuls les membres de l'administration porteuse agissent sur ce projet."))
+    proposal = member_proposal(request, pk, *(("requested_track",) if row_data else ()),
+                               refusal=_("Seuls les membres de l'administration porteuse agissent sur ce projet."))
     if row_data:
         drafting = proposal.status == ProposalStatus.DRAFT
-        prefetch_related_objects([proposal], _submissions(), *(_draft_data() if drafting else ()))
+        prefetch_related_objects([proposal], _submissions(), *(services.draft_prefetches() if drafting else ()))
     return proposal
 
 
